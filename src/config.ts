@@ -1,0 +1,177 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { ConfigInvalidError } from './errors.js';
+
+/**
+ * Configuration is read once, from the environment and an optional `.env` file, validated
+ * with zod and frozen. Every variable is documented in `.env.example`; an invalid value stops
+ * the program with a message that names the variable and says how to fix it.
+ */
+
+const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const EnvSchema = z
+  .object({
+    COMFYUI_URL: z
+      .string()
+      .default('http://127.0.0.1:8188')
+      .refine((v) => {
+        try {
+          const u = new URL(v);
+          return u.protocol === 'http:' || u.protocol === 'https:';
+        } catch {
+          return false;
+        }
+      }, 'must be an http:// or https:// URL such as http://127.0.0.1:8188'),
+    COMFYUI_AUTH_TOKEN: optionalText,
+    COMFYUI_AUTH_BASIC: optionalText.refine((v) => v === undefined || v.includes(':'), 'must be "user:password"'),
+    COMFYUI_AUTH_HEADER_NAME: optionalText.refine(
+      (v) => v === undefined || /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(v),
+      'must be a valid HTTP header name such as X-Api-Key',
+    ),
+    COMFYUI_AUTH_HEADER_VALUE: optionalText,
+    COMFYWIRE_WORKFLOWS_DIR: z.string().default('./workflows'),
+    COMFYWIRE_OUTPUT_DIR: z.string().default('./shared/outputs'),
+    COMFYWIRE_DEFAULT_WORKFLOW: z.string().default('sd15-txt2img'),
+    COMFYWIRE_CLIENT_ID: optionalText,
+    COMFYWIRE_REQUEST_TIMEOUT_MS: positiveMs(30_000),
+    COMFYWIRE_JOB_TIMEOUT_MS: positiveMs(30 * 60_000),
+    COMFYWIRE_STALL_TIMEOUT_MS: positiveMs(45_000),
+    COMFYWIRE_PING_INTERVAL_MS: positiveMs(15_000),
+    COMFYWIRE_TOOL_WAIT_S: z.coerce.number().positive().max(3600).default(50),
+    COMFYWIRE_RECENT_JOBS: z.coerce.number().int().min(1).max(100_000).default(200),
+    COMFYWIRE_HTTP_HOST: z.string().default('127.0.0.1'),
+    COMFYWIRE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8765),
+    COMFYWIRE_HTTP_TOKEN: optionalText,
+    COMFYWIRE_FEED: z.enum(['on', 'off']).default('on'),
+    COMFYWIRE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    const hasName = env.COMFYUI_AUTH_HEADER_NAME !== undefined;
+    const hasValue = env.COMFYUI_AUTH_HEADER_VALUE !== undefined;
+    if (hasName !== hasValue) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [hasName ? 'COMFYUI_AUTH_HEADER_VALUE' : 'COMFYUI_AUTH_HEADER_NAME'],
+        message: 'COMFYUI_AUTH_HEADER_NAME and COMFYUI_AUTH_HEADER_VALUE must be set together',
+      });
+    }
+  });
+
+export type ComfyAuth =
+  | { kind: 'none' }
+  | { kind: 'bearer'; token: string }
+  | { kind: 'basic'; user: string; password: string }
+  | { kind: 'header'; name: string; value: string };
+
+export interface Config {
+  comfyUrl: string;
+  auth: ComfyAuth;
+  workflowsDir: string;
+  outputDir: string;
+  defaultWorkflow: string;
+  /** Fixed for the whole process: ComfyUI routes a prompt's events to the socket with this id. */
+  clientId: string;
+  requestTimeoutMs: number;
+  jobTimeoutMs: number;
+  stallTimeoutMs: number;
+  pingIntervalMs: number;
+  toolWaitS: number;
+  recentJobs: number;
+  http: { host: string; port: number; token: string | undefined };
+  feed: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export interface LoadConfigOptions {
+  /** Path of a .env file; defaults to `.env` in the working directory. Missing file = no values. */
+  envFile?: string;
+  cwd?: string;
+  overrides?: Record<string, string | undefined>;
+}
+
+/** Values from the real environment win over the .env file, as with every dotenv tool. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
+  const cwd = options.cwd ?? process.cwd();
+  const envFile = resolve(cwd, options.envFile ?? '.env');
+  let fromFile: Record<string, string> = {};
+  if (existsSync(envFile)) {
+    try {
+      fromFile = parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>;
+    } catch (cause) {
+      throw new ConfigInvalidError(`Could not read ${envFile}.`, {
+        cause,
+        hint: 'Each line must be NAME=value; see .env.example.',
+      });
+    }
+  }
+  const merged: Record<string, string | undefined> = { ...fromFile };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  Object.assign(merged, options.overrides ?? {});
+
+  const parsed = EnvSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'configuration');
+      const got = merged[name];
+      return `  ${name}=${got === undefined ? '(unset)' : JSON.stringify(got)}: ${issue.message}`;
+    });
+    throw new ConfigInvalidError(`Invalid configuration:\n${lines.join('\n')}`, {
+      hint: 'Fix the variable in your environment or .env file; .env.example documents each one.',
+    });
+  }
+  const e = parsed.data;
+  const config: Config = {
+    comfyUrl: e.COMFYUI_URL.replace(/\/+$/, ''),
+    auth: authFrom(e),
+    workflowsDir: resolve(cwd, e.COMFYWIRE_WORKFLOWS_DIR),
+    outputDir: resolve(cwd, e.COMFYWIRE_OUTPUT_DIR),
+    defaultWorkflow: e.COMFYWIRE_DEFAULT_WORKFLOW,
+    clientId: e.COMFYWIRE_CLIENT_ID ?? randomUUID(),
+    requestTimeoutMs: e.COMFYWIRE_REQUEST_TIMEOUT_MS,
+    jobTimeoutMs: e.COMFYWIRE_JOB_TIMEOUT_MS,
+    stallTimeoutMs: e.COMFYWIRE_STALL_TIMEOUT_MS,
+    pingIntervalMs: e.COMFYWIRE_PING_INTERVAL_MS,
+    toolWaitS: e.COMFYWIRE_TOOL_WAIT_S,
+    recentJobs: e.COMFYWIRE_RECENT_JOBS,
+    http: { host: e.COMFYWIRE_HTTP_HOST, port: e.COMFYWIRE_HTTP_PORT, token: e.COMFYWIRE_HTTP_TOKEN },
+    feed: e.COMFYWIRE_FEED === 'on',
+    logLevel: e.COMFYWIRE_LOG_LEVEL,
+  };
+  Object.freeze(config.http);
+  Object.freeze(config.auth);
+  return Object.freeze(config);
+}
+
+function authFrom(e: z.infer<typeof EnvSchema>): ComfyAuth {
+  if (e.COMFYUI_AUTH_TOKEN) return { kind: 'bearer', token: e.COMFYUI_AUTH_TOKEN };
+  if (e.COMFYUI_AUTH_BASIC) {
+    const i = e.COMFYUI_AUTH_BASIC.indexOf(':');
+    return { kind: 'basic', user: e.COMFYUI_AUTH_BASIC.slice(0, i), password: e.COMFYUI_AUTH_BASIC.slice(i + 1) };
+  }
+  if (e.COMFYUI_AUTH_HEADER_NAME && e.COMFYUI_AUTH_HEADER_VALUE) {
+    return { kind: 'header', name: e.COMFYUI_AUTH_HEADER_NAME, value: e.COMFYUI_AUTH_HEADER_VALUE };
+  }
+  return { kind: 'none' };
+}
+
+/** Headers that carry the configured auth; used for HTTP requests and the WebSocket upgrade alike. */
+export function authHeaders(auth: ComfyAuth): Record<string, string> {
+  switch (auth.kind) {
+    case 'bearer':
+      return { authorization: `Bearer ${auth.token}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` };
+    case 'header':
+      return { [auth.name.toLowerCase()]: auth.value };
+    case 'none':
+      return {};
+  }
+}
