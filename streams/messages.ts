@@ -198,3 +198,15 @@ export function isOutcomeEvent(event: ComfyEvent): boolean {
 export function isEndOfRun(event: ComfyEvent): boolean {
   return event.type === 'executing' && event.data.node === null && event.data.prompt_id !== undefined;
 }
+
+/**
+ * Validate one `{type, data}` message into a ComfyEvent. Unknown types pass through as `unknown`;
+ * a known type whose data does not match its schema returns undefined (the caller logs and drops it).
+ */
+export function parseMessage(type: string, data: unknown): ComfyEvent | undefined {
+  if (!Object.hasOwn(KnownMessageSchemas, type)) return { type: 'unknown', data: { type, data } };
+  const schema = KnownMessageSchemas[type as KnownMessageType];
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) return undefined;
+  return { type, data: parsed.data } as ComfyEvent;
+}

@@ -1,0 +1,248 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { exhaustMap, filter, firstValueFrom, from, race, timer, map, catchError, EMPTY, type Subscription } from 'rxjs';
+import type { Config } from './config.js';
+import { authHeaders } from './config.js';
+import { ComfyClient } from './comfy/client.js';
+import type { ApiPrompt } from './comfy/types.js';
+import { ComfyUnreachableError, PromptRejectedError, describeError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
+import { PromptRouter } from '../streams/prompt-router.js';
+import { JobTracker, type TrackedJob } from '../streams/job-tracker.js';
+import { applyHistory } from '../streams/history-state.js';
+import { resyncJobs } from '../streams/resync.js';
+import type { DownloadedFile, JobState, PromptContext } from '../streams/job-state.js';
+
+/**
+ * The engine wires one HTTP client, one shared socket, the router and the job tracker for the
+ * whole process. Everything user-facing (CLI `generate`, the MCP tools, `tail`) goes through it.
+ */
+
+export interface EngineOptions {
+  config: Readonly<Config>;
+  logger?: Logger;
+  webSocketFactory?: WebSocketFactory;
+}
+
+export interface SubmitOptions {
+  workflow?: string;
+  front?: boolean;
+  /** Download the outputs when the job succeeds (default true). */
+  download?: boolean;
+  signal?: AbortSignal;
+}
+
+export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'unknown';
+
+/** How often history is re-read when the end of run arrived before ComfyUI wrote the entry. */
+const HISTORY_RETRIES = 5;
+const HISTORY_RETRY_DELAY_MS = 100;
+
+export class Engine {
+  readonly config: Readonly<Config>;
+  readonly client: ComfyClient;
+  readonly connection: ComfyConnection;
+  readonly router: PromptRouter;
+  readonly jobs: JobTracker;
+  private readonly logger: Logger;
+  private readonly noDownload = new Set<string>();
+  private readonly subscriptions: Subscription[] = [];
+  private started = false;
+
+  constructor(options: EngineOptions) {
+    this.config = options.config;
+    this.logger = options.logger ?? silentLogger();
+    const { config } = options;
+    this.client = new ComfyClient({
+      baseUrl: config.comfyUrl,
+      auth: config.auth,
+      clientId: config.clientId,
+      requestTimeoutMs: config.requestTimeoutMs,
+      logger: this.logger,
+    });
+    this.connection = new ComfyConnection({
+      baseUrl: config.comfyUrl,
+      clientId: config.clientId,
+      headers: authHeaders(config.auth),
+      stallTimeoutMs: config.stallTimeoutMs,
+      pingIntervalMs: config.pingIntervalMs,
+      logger: this.logger,
+      ...(options.webSocketFactory ? { webSocketFactory: options.webSocketFactory } : {}),
+    });
+    this.router = new PromptRouter(this.connection.events$);
+    this.jobs = new JobTracker({
+      router: this.router,
+      recentLimit: config.recentJobs,
+      settle: (state, ctx) => this.settle(state, ctx),
+    });
+  }
+
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    this.connection.start();
+    this.subscriptions.push(
+      this.connection.reconnected$
+        .pipe(
+          exhaustMap(() =>
+            from(resyncJobs(this.jobs, this.client)).pipe(
+              catchError((err: unknown) => {
+                this.logger.warn(`resync after reconnect failed: ${describeError(err)}`);
+                return EMPTY;
+              }),
+            ),
+          ),
+        )
+        .subscribe((r) => {
+          if (r.reattached.length + r.completed.length + r.lost.length > 0)
+            this.logger.info(
+              `resynced after reconnect: ${r.reattached.length} re-attached, ${r.completed.length} completed from history, ${r.lost.length} lost`,
+            );
+        }),
+      // Queue positions change whenever ComfyUI broadcasts a status; refresh them only while one
+      // of our jobs is waiting, and never stack refreshes (exhaustMap).
+      this.connection.queueRemaining$
+        .pipe(
+          filter(() => this.jobs.activeJobs().some((j) => j.state.status === 'queued' && j.state.queueNumber !== undefined)),
+          exhaustMap(() => from(this.refreshQueuePositions()).pipe(catchError(() => EMPTY))),
+        )
+        .subscribe(),
+    );
+    return this;
+  }
+
+  /** Resolves once the socket is open; rejects with ComfyUnreachableError after `timeoutMs`. */
+  async waitUntilOpen(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
+    const opened = this.connection.state$.pipe(
+      filter((s) => s === 'open'),
+      map(() => true),
+    );
+    const ok = await firstValueFrom(race(opened, timer(timeoutMs).pipe(map(() => false))));
+    if (!ok)
+      throw new ComfyUnreachableError(this.config.comfyUrl, {
+        context: { reason: `the WebSocket did not open within ${timeoutMs} ms` },
+      });
+  }
+
+  /**
+   * Track, then submit: the prompt id is ours, so the route exists before ComfyUI can send a
+   * single event (a fully cached prompt can finish before the HTTP reply arrives).
+   */
+  async submit(prompt: ApiPrompt, options: SubmitOptions = {}): Promise<TrackedJob> {
+    this.start();
+    await this.waitUntilOpen();
+    const promptId = randomUUID();
+    const job = this.jobs.track(promptId, { prompt, ...(options.workflow ? { workflow: options.workflow } : {}) });
+    if (options.download === false) this.noDownload.add(promptId);
+    let reply: Awaited<ReturnType<ComfyClient['submitPrompt']>>;
+    try {
+      reply = await this.client.submitPrompt(prompt, {
+        promptId,
+        ...(options.front ? { front: true } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      this.jobs.discard(promptId);
+      throw err;
+    }
+    if (reply.nodeErrors.length > 0) {
+      // ComfyUI accepted the prompt but dropped the outputs that failed validation. A half-run is
+      // not what was asked for: take it back and report the problems as a rejection.
+      await this.cancel(promptId).catch(() => undefined);
+      this.jobs.discard(promptId);
+      throw new PromptRejectedError(
+        'partial_rejection',
+        'ComfyUI rejected part of the workflow: some outputs failed validation, so the prompt was withdrawn.',
+        reply.nodeErrors,
+        { hint: 'Fix the inputs listed below and submit again.', context: { promptId } },
+      );
+    }
+    job.update((s) => ({ ...s, queueNumber: reply.number }));
+    return job;
+  }
+
+  /** Interrupt a running prompt or take a pending one out of the queue. */
+  async cancel(promptId: string): Promise<CancelOutcome> {
+    const job = this.jobs.active(promptId);
+    if (!job && this.jobs.get(promptId)) return 'already_finished';
+    const queue = await this.client.getQueue();
+    if (queue.pending.some((item) => item.promptId === promptId)) {
+      await this.client.deleteFromQueue([promptId]);
+      const after = await this.client.getQueue();
+      // It may have started between the two calls: then it needs an interrupt after all.
+      if (!after.running.some((item) => item.promptId === promptId)) {
+        if (job) {
+          job.update((s) => ({ ...s, status: 'cancelled', endedAt: Date.now(), queuePosition: undefined }));
+          await job.settle();
+        }
+        return 'dequeued';
+      }
+    }
+    const nowRunning = await this.client.getQueue();
+    if (nowRunning.running.some((item) => item.promptId === promptId)) {
+      await this.client.interrupt(promptId);
+      return 'interrupted';
+    }
+    if (job) return 'already_finished';
+    return (await this.client.getHistory(promptId)) ? 'already_finished' : 'unknown';
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    await this.jobs.loseAll('comfywire shut down before the job finished; it may still be running in ComfyUI.');
+    this.router.close();
+    await this.connection.close();
+  }
+
+  private async refreshQueuePositions(): Promise<void> {
+    const queue = await this.client.getQueue();
+    const ahead = queue.running.length;
+    for (const job of this.jobs.activeJobs()) {
+      if (job.state.status !== 'queued') continue;
+      const index = queue.pending.findIndex((item) => item.promptId === job.promptId);
+      if (index >= 0) job.update((s) => (s.status === 'queued' ? { ...s, queuePosition: ahead + index } : s));
+    }
+  }
+
+  /** End of a job: read history if the socket left gaps, then download the outputs. */
+  private async settle(state: JobState, ctx: PromptContext): Promise<JobState> {
+    let next = state;
+    const unsure = next.status === 'queued' || next.status === 'running';
+    const noOutputs = Object.keys(next.outputs).length === 0;
+    if (!next.settled && (unsure || (next.status === 'success' && noOutputs))) {
+      next = await this.readHistory(next, ctx);
+    }
+    const wantsDownload = !this.noDownload.delete(state.promptId);
+    if (next.status === 'success' && wantsDownload && next.files.length > 0) next = await this.download(next);
+    return next;
+  }
+
+  private async readHistory(state: JobState, ctx: PromptContext): Promise<JobState> {
+    for (let attempt = 0; attempt < HISTORY_RETRIES; attempt++) {
+      try {
+        const entry = await this.client.getHistory(state.promptId);
+        if (entry) return applyHistory(state, entry, ctx, Date.now());
+      } catch (err) {
+        this.logger.warn(`history for ${state.promptId} unavailable: ${describeError(err)}`);
+      }
+      await new Promise((r) => setTimeout(r, HISTORY_RETRY_DELAY_MS * (attempt + 1)));
+    }
+    return state;
+  }
+
+  private async download(state: JobState): Promise<JobState> {
+    const dest = join(this.config.outputDir, state.promptId);
+    const downloads: DownloadedFile[] = [];
+    const errors: string[] = [];
+    for (const file of state.files) {
+      try {
+        const got = await this.client.download(file, dest);
+        downloads.push({ nodeId: file.nodeId, filename: file.filename, subfolder: file.subfolder, type: file.type, ...got });
+      } catch (err) {
+        errors.push(`${file.filename}: ${describeError(err)}`);
+      }
+    }
+    return { ...state, downloads: [...state.downloads, ...downloads], downloadErrors: [...state.downloadErrors, ...errors] };
+  }
+}

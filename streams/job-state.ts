@@ -1,0 +1,243 @@
+import type { ApiPrompt } from '../src/comfy/types.js';
+import type { ComfyEvent, FileRef, NodeOutput } from './messages.js';
+import { FileRefSchema } from './messages.js';
+
+/**
+ * A job's state, folded from its prompt's events by a pure reducer (`reduceJob`). Keeping the fold
+ * pure lets the same code serve the live socket, the transcript replay tests and the resync path.
+ */
+
+export type JobStatus = 'queued' | 'running' | 'success' | 'error' | 'interrupted' | 'cancelled' | 'lost';
+
+export const FINISHED: ReadonlySet<JobStatus> = new Set(['success', 'error', 'interrupted', 'cancelled', 'lost']);
+
+export interface NodeRef {
+  id: string;
+  classType?: string;
+  title?: string;
+}
+
+export interface NodeProgressState {
+  value: number;
+  max: number;
+  state: string;
+}
+
+export interface JobError {
+  nodeId: string;
+  classType: string;
+  title?: string;
+  exceptionType: string;
+  exceptionMessage: string;
+  traceback: string[];
+  inputs: unknown;
+  executed: string[];
+}
+
+export interface OutputFile extends FileRef {
+  nodeId: string;
+  /** Which key of the node's UI output held it: images, audio, gifs, 3d... */
+  kind: string;
+}
+
+export interface DownloadedFile {
+  nodeId: string;
+  filename: string;
+  subfolder: string;
+  type: string;
+  path: string;
+  bytes: number;
+}
+
+export interface JobState {
+  promptId: string;
+  status: JobStatus;
+  workflow?: string;
+  submittedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** ComfyUI's queue number, known once POST /prompt answered (the job is then ComfyUI's to run). */
+  queueNumber?: number;
+  /** How many prompts are ahead of this one (the running one included); only while queued. */
+  queuePosition?: number;
+  currentNode?: NodeRef;
+  nodes: Record<string, NodeProgressState>;
+  cachedNodes: string[];
+  /** Overall progress 0..1, never decreasing while the job runs; 1 on success. */
+  fraction: number;
+  outputs: Record<string, NodeOutput>;
+  files: OutputFile[];
+  texts: string[];
+  downloads: DownloadedFile[];
+  downloadErrors: string[];
+  error?: JobError;
+  interrupted?: NodeRef;
+  lostReason?: string;
+  previews: number;
+  /** Set once the end of run was seen (or history was read): outputs are final. */
+  settled: boolean;
+}
+
+/** What the reducer needs to know of the prompt: titles and class types for readable states. */
+export interface PromptContext {
+  nodes: Record<string, { classType: string; title?: string; weight: number }>;
+  totalWeight: number;
+}
+
+/** Samplers dominate a render's time, so they weigh more in the overall fraction. */
+const SAMPLER_WEIGHT = 8;
+
+export function promptContext(prompt: ApiPrompt | undefined): PromptContext {
+  const nodes: PromptContext['nodes'] = {};
+  let totalWeight = 0;
+  for (const [id, node] of Object.entries(prompt ?? {})) {
+    const weight = /sampler|sample/i.test(node.class_type) ? SAMPLER_WEIGHT : 1;
+    const title = node._meta?.title;
+    nodes[id] = title === undefined ? { classType: node.class_type, weight } : { classType: node.class_type, title, weight };
+    totalWeight += weight;
+  }
+  return { nodes, totalWeight };
+}
+
+export function initialJobState(promptId: string, submittedAt: number, workflow?: string): JobState {
+  const state: JobState = {
+    promptId,
+    status: 'queued',
+    submittedAt,
+    nodes: {},
+    cachedNodes: [],
+    fraction: 0,
+    outputs: {},
+    files: [],
+    texts: [],
+    downloads: [],
+    downloadErrors: [],
+    previews: 0,
+    settled: false,
+  };
+  if (workflow !== undefined) state.workflow = workflow;
+  return state;
+}
+
+export function nodeRef(ctx: PromptContext, id: string, classType?: string): NodeRef {
+  const known = ctx.nodes[id] ?? ctx.nodes[id.split('.')[0] ?? id];
+  const ref: NodeRef = { id };
+  const cls = classType ?? known?.classType;
+  if (cls !== undefined) ref.classType = cls;
+  if (known?.title !== undefined) ref.title = known.title;
+  return ref;
+}
+
+/** Every `{filename, type}` object in a node's UI output, whatever key it sits under. */
+export function filesOf(nodeId: string, output: NodeOutput): OutputFile[] {
+  const files: OutputFile[] = [];
+  for (const [kind, items] of Object.entries(output)) {
+    for (const item of items) {
+      const parsed = FileRefSchema.safeParse(item);
+      if (parsed.success) files.push({ ...parsed.data, nodeId, kind });
+    }
+  }
+  return files;
+}
+
+function textsOf(output: NodeOutput): string[] {
+  return (output['text'] ?? []).filter((t): t is string => typeof t === 'string');
+}
+
+/** Record one node's UI output, replacing what an earlier `executed` for that node said. */
+export function withOutput(state: JobState, nodeId: string, output: NodeOutput): JobState {
+  const outputs = { ...state.outputs, [nodeId]: output };
+  const files: OutputFile[] = [];
+  const texts: string[] = [];
+  for (const [id, out] of Object.entries(outputs)) {
+    files.push(...filesOf(id, out));
+    texts.push(...textsOf(out));
+  }
+  return { ...state, outputs, files, texts };
+}
+
+function computeFraction(state: JobState, ctx: PromptContext): number {
+  if (ctx.totalWeight === 0) return state.fraction;
+  let done = 0;
+  for (const id of state.cachedNodes) done += ctx.nodes[id]?.weight ?? 0;
+  for (const [id, p] of Object.entries(state.nodes)) {
+    if (state.cachedNodes.includes(id)) continue;
+    const weight = ctx.nodes[id]?.weight ?? 0;
+    if (p.state === 'finished') done += weight;
+    else if (p.max > 0) done += weight * Math.min(1, p.value / p.max);
+  }
+  return Math.max(state.fraction, Math.min(0.99, done / ctx.totalWeight));
+}
+
+/**
+ * Fold one event of this prompt into its state. Events of other prompts must not reach here
+ * (the router separates them). Finished states only accept late outputs, never a new status.
+ */
+export function reduceJob(state: JobState, event: ComfyEvent, ctx: PromptContext, now: number): JobState {
+  const finished = FINISHED.has(state.status);
+  switch (event.type) {
+    case 'execution_start':
+      if (finished) return state;
+      return { ...state, status: 'running', startedAt: state.startedAt ?? now, queuePosition: undefined };
+    case 'execution_cached': {
+      const next = { ...state, cachedNodes: [...event.data.nodes] };
+      return finished ? next : { ...next, fraction: computeFraction(next, ctx) };
+    }
+    case 'executing': {
+      if (finished || event.data.node === null) return state;
+      const display = event.data.display_node ?? event.data.node;
+      return { ...state, status: 'running', startedAt: state.startedAt ?? now, currentNode: nodeRef(ctx, display) };
+    }
+    case 'progress': {
+      if (finished) return state;
+      const id = event.data.node ?? state.currentNode?.id;
+      if (id === undefined || id === null) return state;
+      const nodes = { ...state.nodes, [id]: { value: event.data.value, max: event.data.max, state: 'running' } };
+      const next = { ...state, nodes };
+      return { ...next, fraction: computeFraction(next, ctx) };
+    }
+    case 'progress_state': {
+      if (finished) return state;
+      const nodes: Record<string, NodeProgressState> = {};
+      for (const [id, p] of Object.entries(event.data.nodes)) nodes[id] = { value: p.value, max: p.max, state: p.state };
+      const next = { ...state, status: 'running' as const, nodes };
+      return { ...next, fraction: computeFraction(next, ctx) };
+    }
+    case 'executed':
+      return event.data.output ? withOutput(state, event.data.node, event.data.output) : state;
+    case 'preview':
+      return { ...state, previews: state.previews + 1 };
+    case 'execution_success':
+      return { ...state, status: 'success', fraction: 1, endedAt: now, currentNode: undefined };
+    case 'execution_error': {
+      if (event.data.exception_type === 'ExecutionBlocked') return state;
+      const ref = nodeRef(ctx, event.data.node_id, event.data.node_type);
+      const error: JobError = {
+        nodeId: event.data.node_id,
+        classType: event.data.node_type,
+        exceptionType: event.data.exception_type,
+        exceptionMessage: event.data.exception_message,
+        traceback: event.data.traceback,
+        inputs: event.data.current_inputs ?? {},
+        executed: event.data.executed,
+      };
+      if (ref.title !== undefined) error.title = ref.title;
+      return { ...state, status: 'error', error, endedAt: now };
+    }
+    case 'execution_interrupted':
+      return {
+        ...state,
+        status: 'interrupted',
+        interrupted: nodeRef(ctx, event.data.node_id, event.data.node_type),
+        endedAt: now,
+      };
+    default:
+      return state;
+  }
+}
+
+/** Drop undefined-valued keys that spreads leave behind, so snapshots serialize cleanly. */
+export function compact<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
+  return value;
+}
