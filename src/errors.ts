@@ -95,6 +95,10 @@ export interface NodeInputProblem {
   message: string;
   details: string;
   receivedValue?: unknown;
+  /** What to do about it, in words a person or an agent can act on. */
+  fix?: string;
+  /** Output nodes that will not run because of this problem. */
+  dependentOutputs?: string[];
 }
 
 export class PromptRejectedError extends ComfywireError {

@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { basename } from 'node:path';
+import { FormData, type Dispatcher } from 'undici';
+import type { FileRef } from '../../streams/messages.js';
+import { authHeaders, type ComfyAuth } from '../config.js';
+import { ComfyHttpError, ParameterInvalidError, type NodeInputProblem } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { downloadFile } from './download.js';
+import { ComfyHttp, type HttpRequest, type RetryPolicy } from './http.js';
+import { explainProblems, mapNodeErrors, promptRejectedError } from './node-errors.js';
+import {
+  FeaturesSchema, HistoryMapSchema, ObjectInfoSchema, PromptAcceptedSchema, PromptRejectedSchema, QueueCounterSchema,
+  QueueSchema, StringListSchema, SystemStatsSchema, UploadReplySchema, UserdataListingSchema, parseBody,
+  type HistoryEntry, type QueueItem, type SystemStats,
+} from './schemas.js';
+import type { ApiPrompt, NodeInfo, ObjectInfo } from './types.js';
+
+export type { ApiPrompt } from './types.js';
+export type { HistoryEntry, QueueItem, SystemStats } from './schemas.js';
+
+/** GET /history without max_items returns up to 10 000 full entries; never ask for that by accident. */
+export const DEFAULT_HISTORY_MAX_ITEMS = 100;
+
+export interface ComfyClientOptions {
+  baseUrl: string;
+  auth: ComfyAuth;
+  /** Sent as client_id with every prompt: ComfyUI routes that prompt's events to this socket id. */
+  clientId: string;
+  requestTimeoutMs: number;
+  logger?: Logger;
+  /** Overrides of the GET retry policy (tests use short delays). */
+  retry?: Partial<RetryPolicy>;
+  /** undici dispatcher; the global one when absent. */
+  dispatcher?: Dispatcher;
+}
+
+export interface SubmitOptions {
+  promptId?: string;
+  front?: boolean;
+  number?: number;
+  extraData?: Record<string, unknown>;
+  partialExecutionTargets?: string[];
+  signal?: AbortSignal;
+}
+
+export type UploadSource = { path: string } | { data: Uint8Array; filename: string };
+
+export interface UploadOptions {
+  subfolder?: string;
+  type?: 'input' | 'temp' | 'output';
+  overwrite?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Typed access to ComfyUI's HTTP routes. Stateless apart from configuration; safe to share. */
+export class ComfyClient {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  private readonly http: ComfyHttp;
+  private readonly logger: Logger | undefined;
+
+  constructor(options: ComfyClientOptions) {
+    this.http = new ComfyHttp({
+      baseUrl: options.baseUrl,
+      headers: authHeaders(options.auth),
+      timeoutMs: options.requestTimeoutMs,
+      retry: options.retry,
+      logger: options.logger,
+      dispatcher: options.dispatcher,
+    });
+    this.baseUrl = this.http.baseUrl;
+    this.clientId = options.clientId;
+    this.logger = options.logger;
+  }
+
+  /** Queues a prompt. 400 throws PromptRejectedError; a 200 can still carry node errors (dropped outputs). */
+  async submitPrompt(
+    prompt: ApiPrompt,
+    opts: SubmitOptions = {},
+  ): Promise<{ promptId: string; number: number; nodeErrors: NodeInputProblem[] }> {
+    // Our own id, so the caller can subscribe to its events before the POST returns (events can win the race).
+    const promptId = opts.promptId ?? randomUUID();
+    const body: Record<string, unknown> = {
+      prompt,
+      client_id: this.clientId,
+      prompt_id: promptId,
+      extra_data: { ...opts.extraData },
+    };
+    if (opts.front !== undefined) body['front'] = opts.front;
+    if (opts.number !== undefined) body['number'] = opts.number;
+    if (opts.partialExecutionTargets) body['partial_execution_targets'] = opts.partialExecutionTargets;
+    const req: HttpRequest = { method: 'POST', path: '/prompt', json: body, signal: opts.signal, allowStatus: [400] };
+    const { status, text } = await this.http.send(req);
+    if (status === 400) {
+      const url = this.http.url(req.path);
+      let rejected: unknown;
+      try {
+        rejected = JSON.parse(text);
+      } catch {
+        throw new ComfyHttpError('POST', url, status, text); // a 400 that is not ComfyUI's (a proxy?)
+      }
+      const parsed = PromptRejectedSchema.safeParse(rejected);
+      if (!parsed.success) throw new ComfyHttpError('POST', url, status, text);
+      throw promptRejectedError(parsed.data, prompt, url);
+    }
+    const accepted = parseBody(PromptAcceptedSchema, this.http.parseJson(req, status, text), 'POST /prompt');
+    const nodeErrors = mapNodeErrors(accepted.node_errors, prompt);
+    if (nodeErrors.length) {
+      this.logger?.warn('prompt queued with some outputs dropped', { promptId: accepted.prompt_id, problems: explainProblems(nodeErrors) });
+    }
+    return { promptId: accepted.prompt_id, number: accepted.number, nodeErrors };
+  }
+
+  /** Pending plus running prompts. */
+  async getPromptCounter(): Promise<number> {
+    const { body } = await this.http.json({ method: 'GET', path: '/prompt' });
+    return parseBody(QueueCounterSchema, body, 'GET /prompt').exec_info.queue_remaining;
+  }
+
+  async getQueue(): Promise<{ running: QueueItem[]; pending: QueueItem[] }> {
+    const { body } = await this.http.json({ method: 'GET', path: '/queue' });
+    const queue = parseBody(QueueSchema, body, 'GET /queue');
+    // ComfyUI sends its heap array; execution order is (number, prompt_id), ids compared by code point.
+    const pending = [...queue.queue_pending].sort((a, b) =>
+      a.number !== b.number ? a.number - b.number : a.promptId < b.promptId ? -1 : a.promptId > b.promptId ? 1 : 0,
+    );
+    return { running: queue.queue_running, pending };
+  }
+
+  async deleteFromQueue(promptIds: string[]): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/queue', json: { delete: promptIds } });
+  }
+
+  /** Empties the pending list; the running prompt is untouched (use interrupt). */
+  async clearQueue(): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/queue', json: { clear: true } });
+  }
+
+  /** With a prompt id, stops only that prompt if it is the running one; without, stops whatever runs. */
+  async interrupt(promptId?: string): Promise<void> {
+    await this.http.send({ method: 'POST', path: '/interrupt', json: promptId === undefined ? {} : { prompt_id: promptId } });
+  }
+
+  /** `undefined` while the prompt is queued or running, and for unknown ids (ComfyUI answers `{}`). */
+  async getHistory(promptId: string): Promise<HistoryEntry | undefined> {
+    const path = `/history/${encodeURIComponent(promptId)}`;
+    const { body } = await this.http.json({ method: 'GET', path });
+    return parseBody(HistoryMapSchema, body, `GET ${path}`)[promptId];
+  }
+
+  /** Newest `maxItems` entries (or a page from `offset`), oldest first, as ComfyUI lists them. */
+  async getHistoryList(opts: { maxItems?: number; offset?: number } = {}): Promise<Array<{ promptId: string; entry: HistoryEntry }>> {
+    const query = { max_items: opts.maxItems ?? DEFAULT_HISTORY_MAX_ITEMS, offset: opts.offset };
+    const { body } = await this.http.json({ method: 'GET', path: '/history', query });
+    return Object.entries(parseBody(HistoryMapSchema, body, 'GET /history')).map(([promptId, entry]) => ({ promptId, entry }));
+  }
+
+  async getObjectInfo(): Promise<ObjectInfo> {
+    const { body } = await this.http.json({ method: 'GET', path: '/object_info' });
+    return parseBody(ObjectInfoSchema, body, 'GET /object_info') as ObjectInfo;
+  }
+
+  /** `undefined` when the class is not installed (ComfyUI answers `{}`). */
+  async getNodeInfo(classType: string): Promise<NodeInfo | undefined> {
+    const path = `/object_info/${encodeURIComponent(classType)}`;
+    const { body } = await this.http.json({ method: 'GET', path });
+    return parseBody(ObjectInfoSchema, body, `GET ${path}`)[classType] as NodeInfo | undefined;
+  }
+
+  async getSystemStats(): Promise<SystemStats> {
+    const { body } = await this.http.json({ method: 'GET', path: '/system_stats' });
+    return parseBody(SystemStatsSchema, body, 'GET /system_stats');
+  }
+
+  /** Server feature flags; `undefined` on servers older than v0.3.45 (404). */
+  async getFeatures(): Promise<Record<string, unknown> | undefined> {
+    const req: HttpRequest = { method: 'GET', path: '/features', allowStatus: [404] };
+    const { status, text } = await this.http.send(req);
+    return status === 404 ? undefined : parseBody(FeaturesSchema, this.http.parseJson(req, status, text), 'GET /features');
+  }
+
+  async listModelFolders(): Promise<string[]> {
+    const { body } = await this.http.json({ method: 'GET', path: '/models' });
+    return parseBody(StringListSchema, body, 'GET /models');
+  }
+
+  async listModels(folder: string): Promise<string[]> {
+    const req: HttpRequest = { method: 'GET', path: `/models/${encodeURIComponent(folder)}`, allowStatus: [404] };
+    const { status, text } = await this.http.send(req);
+    if (status === 404) {
+      throw new ComfyHttpError('GET', this.http.url(req.path), status, text, {
+        hint: `ComfyUI has no model folder "${folder}". List the folder keys with listModelFolders (e.g. checkpoints, loras, vae).`,
+      });
+    }
+    return parseBody(StringListSchema, this.http.parseJson(req, status, text), `GET ${req.path}`);
+  }
+
+  /** The stored name can differ from the one sent (ComfyUI renames on conflict); use the reply. */
+  async uploadImage(source: UploadSource, opts: UploadOptions = {}): Promise<{ name: string; subfolder: string; type: string }> {
+    const form = new FormData();
+    if ('path' in source) {
+      let blob: Blob;
+      try {
+        blob = await openAsBlob(source.path); // read lazily while sending, not into memory first
+      } catch (cause) {
+        throw new ParameterInvalidError(`Cannot read the file to upload: ${source.path}`, {
+          cause,
+          hint: 'Give the path of an existing, readable image file.',
+        });
+      }
+      form.append('image', blob, basename(source.path));
+    } else {
+      form.append('image', new Blob([source.data]), source.filename);
+    }
+    form.append('type', opts.type ?? 'input');
+    if (opts.subfolder) form.append('subfolder', opts.subfolder);
+    form.append('overwrite', opts.overwrite ? 'true' : 'false');
+    const { body } = await this.http.json({ method: 'POST', path: '/upload/image', form, signal: opts.signal });
+    const reply = parseBody(UploadReplySchema, body, 'POST /upload/image');
+    return { name: reply.name, subfolder: reply.subfolder, type: reply.type };
+  }
+
+  /** UI-format workflows saved in ComfyUI's editor; `[]` when the user has none (404). */
+  async listUserWorkflows(): Promise<Array<{ path: string; size?: number; modified?: number }>> {
+    const req: HttpRequest = {
+      method: 'GET',
+      path: '/userdata',
+      query: { dir: 'workflows', recurse: 'true', full_info: 'true' },
+      allowStatus: [404],
+    };
+    const { status, text } = await this.http.send(req);
+    if (status === 404) return [];
+    return parseBody(UserdataListingSchema, this.http.parseJson(req, status, text), 'GET /userdata').map((f) => {
+      const item: { path: string; size?: number; modified?: number } = { path: f.path };
+      if ('size' in f && f.size !== undefined) item.size = f.size;
+      if ('modified' in f && f.modified !== undefined) item.modified = f.modified;
+      return item;
+    });
+  }
+
+  /** `{file}` is one path segment on the server, so the `/` of `workflows/...` travels as %2F. */
+  async readUserWorkflow(path: string): Promise<unknown> {
+    const { body } = await this.http.json({ method: 'GET', path: `/userdata/${encodeURIComponent(`workflows/${path}`)}` });
+    return body;
+  }
+
+  /** Applied by ComfyUI after the running prompt; free_memory also clears the execution cache. */
+  async free(opts: { unloadModels?: boolean; freeMemory?: boolean }): Promise<void> {
+    await this.http.send({
+      method: 'POST',
+      path: '/free',
+      json: { unload_models: opts.unloadModels ?? false, free_memory: opts.freeMemory ?? false },
+    });
+  }
+
+  /** URL of a file ComfyUI produced; `preview` like `webp;75` asks for a re-encoded thumbnail. */
+  viewUrl(ref: FileRef, preview?: string): string {
+    return this.http.url('/view', { filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type, preview });
+  }
+
+  /** Streams the file into `destDir` (never overwriting, never escaping it). */
+  download(ref: FileRef, destDir: string, opts: { signal?: AbortSignal } = {}): Promise<{ path: string; bytes: number }> {
+    return downloadFile(this.http, ref, destDir, opts);
+  }
+}

@@ -1,0 +1,235 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request, type Dispatcher, type FormData } from 'undici';
+import {
+  CancelledError,
+  ComfyAuthRefusedError,
+  ComfyBadResponseError,
+  ComfyHttpError,
+  ComfyUnreachableError,
+  type ComfywireError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * The one place that talks HTTP to ComfyUI: per-request timeout joined with the caller's
+ * AbortSignal, auth headers on every request, retries for idempotent GETs only, and the mapping
+ * of transport failures and status codes onto the comfywire error hierarchy.
+ */
+
+/** Retries after the first attempt, for GETs that failed to connect. */
+export const RETRY_MAX_RETRIES = 2;
+/** Delay before the first retry; later ones grow by RETRY_FACTOR up to RETRY_MAX_DELAY_MS. */
+export const RETRY_MIN_DELAY_MS = 250;
+export const RETRY_FACTOR = 2;
+export const RETRY_MAX_DELAY_MS = 2_000;
+
+export interface RetryPolicy {
+  retries: number;
+  minDelayMs: number;
+  factor: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = Object.freeze({
+  retries: RETRY_MAX_RETRIES,
+  minDelayMs: RETRY_MIN_DELAY_MS,
+  factor: RETRY_FACTOR,
+  maxDelayMs: RETRY_MAX_DELAY_MS,
+});
+
+/** Failures to get a connection going (or kept); the request never reached ComfyUI's handler. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH',
+  'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED',
+]);
+/** A name that does not resolve will not resolve a moment later either. */
+const NOT_RETRIED_CODES = new Set(['ENOTFOUND']);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** The first `code` found on an error, its cause, or (happy-eyeballs) its aggregated errors. */
+export function errorCode(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 4) return undefined;
+  const e = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && e.code !== 'UND_ERR_SOCKET' && e.code !== 'UND_ERR_ABORTED') {
+    return e.code;
+  }
+  const inner = errorCode(e.cause, depth + 1) ?? (Array.isArray(e.errors) ? errorCode(e.errors[0], depth + 1) : undefined);
+  return inner ?? (typeof e.code === 'string' ? e.code : undefined);
+}
+
+export interface TransportContext {
+  url: string;
+  timeoutMs: number;
+  callerSignal?: AbortSignal | undefined;
+  timeoutSignal?: AbortSignal | undefined;
+}
+
+/** A failure below HTTP (no status to read) as a comfywire error. */
+export function transportError(cause: unknown, ctx: TransportContext): ComfywireError {
+  if (cause instanceof CancelledError) return cause;
+  if (ctx.callerSignal?.aborted) {
+    return new CancelledError(`The request to ${ctx.url} was cancelled.`, { cause, context: { url: ctx.url } });
+  }
+  const code = errorCode(cause);
+  if (ctx.timeoutSignal?.aborted || (code !== undefined && TIMEOUT_CODES.has(code))) {
+    return new ComfyUnreachableError(ctx.url, {
+      cause,
+      hint:
+        `No answer within ${ctx.timeoutMs} ms. ComfyUI may be busy (loading a model can block it), ` +
+        `or COMFYUI_URL points at a host that drops packets. Check the address, or raise COMFYWIRE_REQUEST_TIMEOUT_MS.`,
+      context: { reason: 'timeout', timeoutMs: ctx.timeoutMs },
+    });
+  }
+  return new ComfyUnreachableError(ctx.url, { cause, context: { reason: code ?? 'unknown' } });
+}
+
+/** A non-2xx status as a comfywire error. */
+export function statusError(method: string, url: string, status: number, body: string): ComfywireError {
+  if (status === 401 || status === 403) return new ComfyAuthRefusedError(url, status, { context: { body: body.slice(0, 300) } });
+  return new ComfyHttpError(method, url, status, body);
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  /** Route path such as `/prompt`; appended to the base URL, which may carry a proxy prefix. */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  json?: unknown;
+  form?: FormData;
+  signal?: AbortSignal | undefined;
+  /** Non-2xx statuses the caller handles itself (e.g. 400 on /prompt, 404 for "absent"). */
+  allowStatus?: readonly number[];
+}
+
+export interface HttpOptions {
+  baseUrl: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  retry?: Partial<RetryPolicy> | undefined;
+  logger?: Logger | undefined;
+  dispatcher?: Dispatcher | undefined;
+}
+
+export class ComfyHttp {
+  readonly baseUrl: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  readonly dispatcher: Dispatcher | undefined;
+  private readonly retry: RetryPolicy;
+  private readonly logger: Logger | undefined;
+
+  constructor(options: HttpOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.headers = Object.freeze({ ...options.headers });
+    this.timeoutMs = options.timeoutMs;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.logger = options.logger;
+    this.dispatcher = options.dispatcher;
+  }
+
+  url(path: string, query?: HttpRequest['query']): string {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) params.append(k, String(v));
+    const qs = params.toString();
+    return `${this.baseUrl}${path}${qs ? `?${qs}` : ''}`;
+  }
+
+  /** Sends the request; resolves with status and body text for 2xx and allowed statuses. */
+  send(req: HttpRequest): Promise<{ status: number; text: string }> {
+    const url = this.url(req.path, req.query);
+    return this.withRetry(req, url, () => this.once(req, url));
+  }
+
+  /**
+   * A GET whose 2xx body the caller streams. No total deadline (a large file may take minutes):
+   * the timeout applies to the wait for headers and to each silence between body chunks.
+   */
+  stream(req: HttpRequest): Promise<{ status: number; body: Readable }> {
+    const url = this.url(req.path, req.query);
+    return this.withRetry(req, url, async () => {
+      const ctx: TransportContext = { url, timeoutMs: this.timeoutMs, callerSignal: req.signal };
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await request(url, {
+          method: req.method,
+          headers: { ...this.headers },
+          signal: req.signal ?? null,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+          dispatcher: this.dispatcher,
+        });
+      } catch (error) {
+        throw transportError(error, ctx);
+      }
+      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: res.body };
+      const text = await res.body.text().catch(() => '');
+      if (req.allowStatus?.includes(res.statusCode)) return { status: res.statusCode, body: Readable.from([text]) };
+      throw statusError(req.method, url, res.statusCode, text);
+    });
+  }
+
+  /** Retries connection failures of GETs only: a POST may have reached ComfyUI before the socket broke. */
+  private async withRetry<T>(req: HttpRequest, url: string, attemptOnce: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await attemptOnce();
+      } catch (error) {
+        // transportError put the low-level code (ECONNREFUSED...) into context.reason.
+        const code = error instanceof ComfyUnreachableError ? String(error.context['reason']) : undefined;
+        const retryable =
+          req.method === 'GET' && !req.signal?.aborted && attempt < this.retry.retries &&
+          code !== undefined && CONNECTION_CODES.has(code) && !NOT_RETRIED_CODES.has(code);
+        if (!retryable) throw error;
+        const delay = Math.min(this.retry.maxDelayMs, this.retry.minDelayMs * this.retry.factor ** attempt);
+        this.logger?.debug('comfy http retry', { url, attempt: attempt + 1, delay, code });
+        await sleep(delay, undefined, req.signal ? { signal: req.signal } : undefined).catch((cause: unknown) => {
+          throw new CancelledError(`The request to ${url} was cancelled.`, { cause, context: { url } });
+        });
+      }
+    }
+  }
+
+  private async once(req: HttpRequest, url: string): Promise<{ status: number; text: string }> {
+    const timeoutSignal = AbortSignal.timeout(this.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
+    const ctx: TransportContext = { url, timeoutMs: this.timeoutMs, callerSignal: req.signal, timeoutSignal };
+    const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
+    let body: string | FormData | undefined;
+    if (req.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(req.json);
+    } else if (req.form) {
+      body = req.form; // undici writes the multipart boundary header itself
+    }
+    let status: number;
+    let text: string;
+    try {
+      const res = await request(url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher });
+      status = res.statusCode;
+      text = await res.body.text();
+    } catch (error) {
+      throw transportError(error, ctx);
+    }
+    this.logger?.debug('comfy http', { method: req.method, url, status });
+    if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return { status, text };
+    throw statusError(req.method, url, status, text);
+  }
+
+  /** JSON body of a 2xx (or allowed) answer. */
+  async json(req: HttpRequest): Promise<{ status: number; body: unknown }> {
+    const { status, text } = await this.send(req);
+    return { status, body: this.parseJson(req, status, text) };
+  }
+
+  parseJson(req: HttpRequest, status: number, text: string): unknown {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new ComfyBadResponseError(
+        `${req.method} ${req.path} answered HTTP ${status} with a body that is not JSON: ${JSON.stringify(text.slice(0, 200))}`,
+        { cause, context: { url: this.url(req.path, req.query), status } },
+      );
+    }
+  }
+}
