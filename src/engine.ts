@@ -4,7 +4,7 @@ import { exhaustMap, filter, firstValueFrom, from, race, timer, map, catchError,
 import type { Config } from './config.js';
 import { authHeaders } from './config.js';
 import { ComfyClient } from './comfy/client.js';
-import type { ApiPrompt } from './comfy/types.js';
+import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
 import { ComfyUnreachableError, PromptRejectedError, describeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
@@ -38,6 +38,8 @@ export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'u
 /** How often history is re-read when the end of run arrived before ComfyUI wrote the entry. */
 const HISTORY_RETRIES = 5;
 const HISTORY_RETRY_DELAY_MS = 100;
+/** Long enough to serve a burst of generations, short enough to see a newly installed model. */
+const OBJECT_INFO_TTL_MS = 60_000;
 
 export class Engine {
   readonly config: Readonly<Config>;
@@ -49,6 +51,7 @@ export class Engine {
   private readonly noDownload = new Set<string>();
   private readonly subscriptions: Subscription[] = [];
   private started = false;
+  private objectInfoCache: { at: number; value: Promise<ObjectInfo> } | undefined;
 
   constructor(options: EngineOptions) {
     this.config = options.config;
@@ -110,6 +113,20 @@ export class Engine {
         .subscribe(),
     );
     return this;
+  }
+
+  /**
+   * ComfyUI's /object_info, cached briefly: the real server scans its model folders to answer,
+   * which takes seconds on a large install, and every generation validates against it.
+   */
+  objectInfo(): Promise<ObjectInfo> {
+    const now = Date.now();
+    if (!this.objectInfoCache || now - this.objectInfoCache.at > OBJECT_INFO_TTL_MS) {
+      const value = this.client.getObjectInfo();
+      this.objectInfoCache = { at: now, value };
+      value.catch(() => (this.objectInfoCache = undefined));
+    }
+    return this.objectInfoCache.value;
   }
 
   /** Resolves once the socket is open; rejects with ComfyUnreachableError after `timeoutMs`. */
