@@ -1,0 +1,82 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { createServer } from '../../mcp/server.js';
+import { startHttpServer } from '../../mcp/http/index.js';
+import { startFeed } from '../../feed/feed-server.js';
+import { createRuntime, type Runtime } from '../runtime.js';
+import { handleError } from '../handle-error.js';
+
+/**
+ * `comfywire serve` (also the default command): the MCP server. On stdio the protocol owns
+ * stdout, so every word for a person goes to stderr. `--http` serves Streamable HTTP on
+ * loopback instead, behind a bearer token.
+ */
+interface ServeOptions {
+  http?: boolean;
+  port?: number;
+  host?: string;
+  simulate?: boolean;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the MCP server (stdio by default, --http for Streamable HTTP)')
+    .option('--http', 'serve Streamable HTTP instead of stdio')
+    .option('--port <n>', 'HTTP port (default COMFYWIRE_HTTP_PORT or 8765)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be 0..65535');
+      return n;
+    })
+    .option('--host <addr>', 'HTTP bind address (default COMFYWIRE_HTTP_HOST or 127.0.0.1)')
+    .option('--simulate', 'drive the embedded simulator instead of a real ComfyUI')
+    .action(async (opts: ServeOptions) => {
+      try {
+        await runServe(opts);
+      } catch (err) {
+        process.exitCode = handleError(err);
+      }
+    });
+}
+
+async function runServe(opts: ServeOptions): Promise<void> {
+  const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true });
+  const { engine, config, logger } = runtime;
+  // Connect in the background: the server answers tools/list at once, and tools that need
+  // ComfyUI report it unreachable with a hint if it is not there.
+  engine.start();
+  const feed = config.feed ? await startFeed(engine, logger, opts.http ? 'serve --http' : 'serve').catch(() => undefined) : undefined;
+  let stop: () => Promise<void>;
+  if (opts.http) {
+    const http = await startHttpServer({
+      deps: { engine, config, logger },
+      host: opts.host ?? config.http.host,
+      port: opts.port ?? config.http.port,
+      ...(config.http.token ? { token: config.http.token } : {}),
+    });
+    process.stderr.write(`comfywire MCP server on ${http.url} (ComfyUI: ${config.comfyUrl})\n`);
+    if (!config.http.token) process.stderr.write(`bearer token (shown once; set COMFYWIRE_HTTP_TOKEN to fix it): ${http.token}\n`);
+    stop = () => http.close();
+  } else {
+    const { server, cleanup } = createServer({ engine, config, logger });
+    const transport = new StdioServerTransport();
+    await server.connect(transport);
+    logger.info(`comfywire MCP server on stdio (ComfyUI: ${config.comfyUrl})`);
+    stop = async () => {
+      await cleanup();
+      await server.close();
+    };
+    // The client closing stdin is how stdio servers are told to go.
+    process.stdin.once('end', () => void shutdown());
+  }
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await stop().catch(() => undefined);
+    await feed?.close().catch(() => undefined);
+    await runtime.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}

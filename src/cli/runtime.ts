@@ -1,0 +1,90 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { loadConfig, type Config } from '../config.js';
+import { Engine } from '../engine.js';
+import { ComfyUnreachableError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { startSimulator, type Simulator } from '../simulator/index.js';
+
+/**
+ * Builds what a command needs: configuration, a logger on stderr, an engine — and, with
+ * `--simulate` (or when no ComfyUI is configured and none answers at the default address), the
+ * embedded simulator on a free loopback port, so a new user sees the whole flow without a GPU.
+ */
+export interface Runtime {
+  config: Readonly<Config>;
+  logger: Logger;
+  engine: Engine;
+  simulator: Simulator | undefined;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  simulate?: boolean;
+  /** Fall back to the simulator when COMFYUI_URL is unset and the default address is dead. */
+  autoSimulate?: boolean;
+  quiet?: boolean;
+  overrides?: Record<string, string | undefined>;
+}
+
+/** True when the user named a ComfyUI (environment or .env), as opposed to relying on the default. */
+export function comfyUrlConfigured(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): boolean {
+  if (env['COMFYUI_URL']?.trim()) return true;
+  const file = resolve(cwd, '.env');
+  if (!existsSync(file)) return false;
+  try {
+    return !!(parseEnv(readFileSync(file, 'utf8')) as Record<string, string>)['COMFYUI_URL']?.trim();
+  } catch {
+    return false;
+  }
+}
+
+async function answers(url: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/system_stats`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  let config = loadConfig(process.env, { overrides: options.overrides ?? {} });
+  const logger = createLogger(options.quiet ? 'warn' : config.logLevel);
+  let simulate = options.simulate === true;
+  if (!simulate && options.autoSimulate && !comfyUrlConfigured()) {
+    if (!(await answers(config.comfyUrl, 1500))) {
+      logger.warn(
+        `No COMFYUI_URL is configured and nothing answers at ${config.comfyUrl}: using the embedded simulator. ` +
+          'Set COMFYUI_URL (environment or .env) to use your ComfyUI.',
+      );
+      simulate = true;
+    }
+  }
+  let simulator: Simulator | undefined;
+  if (simulate) {
+    simulator = await startSimulator({ port: 0, logger });
+    config = loadConfig(process.env, { overrides: { ...options.overrides, COMFYUI_URL: simulator.url } });
+    logger.info(`embedded simulator listening on ${simulator.url}`);
+  }
+  const engine = new Engine({ config, logger });
+  return {
+    config,
+    logger,
+    engine,
+    simulator,
+    async close() {
+      await engine.close();
+      await simulator?.close();
+    },
+  };
+}
+
+/** Fail fast with the unreachable hint instead of waiting for a socket that will never open. */
+export async function ensureReachable(runtime: Runtime): Promise<void> {
+  if (!(await answers(runtime.config.comfyUrl, Math.min(runtime.config.requestTimeoutMs, 5000)))) {
+    throw new ComfyUnreachableError(runtime.config.comfyUrl);
+  }
+}

@@ -1,0 +1,76 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Engine } from '../engine.js';
+import type { Logger } from '../logger.js';
+import { promptIdOf } from '../../streams/messages.js';
+import { feedAddress, register, unregister } from './feed-address.js';
+import { serializeEvent, type FeedLine } from './feed-line.js';
+
+/** Beyond this many unsent bytes a slow reader is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Publishes the engine's live events on a local socket for `comfywire tail --attach`. Local only
+ * (a Unix socket in a per-user 0700 folder, or a named pipe), never a TCP port.
+ */
+export async function startFeed(engine: Engine, logger: Logger, command: string): Promise<{ close(): Promise<void> }> {
+  const address = feedAddress();
+  unregister();
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.write(`${JSON.stringify({ hello: { pid: process.pid, comfyUrl: engine.config.comfyUrl, clientId: engine.config.clientId } })}\n`);
+  });
+  const subscription = engine.connection.events$.subscribe((event) => {
+    if (sockets.size === 0) return;
+    const promptId = promptIdOf(event);
+    const line: FeedLine = { t: Date.now(), event: serializeEvent(event) };
+    const nodeId = nodeIdOf(event);
+    const job = promptId ? engine.jobs.active(promptId) : undefined;
+    const known = nodeId && job ? job.ctx.nodes[nodeId] : undefined;
+    if (known) line.node = known.title ? { classType: known.classType, title: known.title } : { classType: known.classType };
+    const text = `${JSON.stringify(line)}\n`;
+    for (const socket of sockets) {
+      if (socket.writableLength > MAX_BUFFERED_BYTES) socket.destroy();
+      else socket.write(text);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address, () => resolve());
+  });
+  register({
+    pid: process.pid,
+    address,
+    comfyUrl: engine.config.comfyUrl,
+    clientId: engine.config.clientId,
+    startedAt: Date.now(),
+    command,
+  });
+  logger.debug(`event feed for \`comfywire tail --attach\` at ${address}`);
+  return {
+    async close() {
+      subscription.unsubscribe();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      unregister();
+    },
+  };
+}
+
+function nodeIdOf(event: FeedLine['event']): string | undefined {
+  switch (event.type) {
+    case 'executing':
+      return event.data.display_node ?? event.data.node ?? undefined;
+    case 'progress':
+      return event.data.node ?? undefined;
+    case 'executed':
+      return event.data.display_node ?? event.data.node;
+    case 'execution_error':
+    case 'execution_interrupted':
+      return event.data.node_id;
+    default:
+      return undefined;
+  }
+}
