@@ -1,0 +1,21 @@
+import type { ObjectInfo } from '../comfy/types.js';
+import type { Logger } from '../logger.js';
+import type { DataDir } from './data-dir.js';
+import type { Executor } from './executor.js';
+import type { HistoryStore } from './history-store.js';
+import type { PromptQueue } from './prompt-queue.js';
+import type { Worker } from './worker.js';
+import type { WsHub } from './ws-hub.js';
+
+/** Everything a route handler may touch. */
+export interface SimContext {
+  queue: PromptQueue;
+  history: HistoryStore;
+  hub: WsHub;
+  executor: Executor;
+  worker: Worker;
+  files: DataDir;
+  checkpoints: readonly string[];
+  objectInfo(): ObjectInfo;
+  logger?: Logger;
+}

@@ -1,0 +1,111 @@
+import { createHash, randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { encodePng } from './png.js';
+import type { ImageBatch, RgbImage } from './nodes/types.js';
+
+export type FolderType = 'input' | 'output' | 'temp';
+export const FOLDER_TYPES: readonly FolderType[] = ['input', 'output', 'temp'];
+
+/**
+ * The simulator's ComfyUI base folder: input/, output/, temp/, user/default/. File naming
+ * follows ComfyUI: `<prefix>_<counter:05>_.png`, the counter being one more than the highest
+ * already in that folder for that prefix; a `/` in the prefix makes a subfolder.
+ */
+export class DataDir {
+  /** PreviewImage's random suffix; the real node picks one per instance. */
+  private readonly tempPrefix = `ComfyUI_temp_${Array.from({ length: 5 }, () => String.fromCharCode(97 + randomInt(26))).join('')}`;
+
+  constructor(readonly root: string) {
+    for (const t of FOLDER_TYPES) mkdirSync(this.folder(t), { recursive: true });
+    mkdirSync(this.userDir(), { recursive: true });
+    this.clearTemp();
+  }
+
+  folder(type: FolderType): string {
+    return path.join(this.root, type);
+  }
+
+  userDir(): string {
+    return path.join(this.root, 'user', 'default');
+  }
+
+  /** Temp files vanish when ComfyUI starts. */
+  clearTemp(): void {
+    rmSync(this.folder('temp'), { recursive: true, force: true });
+    mkdirSync(this.folder('temp'), { recursive: true });
+  }
+
+  /** `a.png [output]` -> output/a.png; a plain name is relative to input/. */
+  resolveAnnotated(name: string): string {
+    const m = /^(.*) \[(input|output|temp)\]$/.exec(name);
+    const base = m ? this.folder(m[2] as FolderType) : this.folder('input');
+    const rel = m ? (m[1] as string) : name;
+    const full = path.resolve(base, rel);
+    if (!full.startsWith(base + path.sep)) throw new Error(`path escapes folder: ${name}`);
+    return full;
+  }
+
+  inputImageExists(name: string): boolean {
+    try {
+      return statSync(this.resolveAnnotated(name)).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  inputImageHash(name: string): string {
+    try {
+      return createHash('sha256').update(readFileSync(this.resolveAnnotated(name))).digest('hex');
+    } catch {
+      return 'missing';
+    }
+  }
+
+  async readInputImage(name: string): Promise<RgbImage> {
+    const { data, info } = await sharp(this.resolveAnnotated(name)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  }
+
+  /** Top-level image files of input/, sorted, as LoadImage's combo list. */
+  listInputImages(): string[] {
+    return readdirSync(this.folder('input'), { withFileTypes: true })
+      .filter((d) => d.isFile() && /\.(png|jpe?g|webp|gif|bmp)$/i.test(d.name))
+      .map((d) => d.name)
+      .sort();
+  }
+
+  async saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<Array<{ filename: string; subfolder: string; type: string }>> {
+    const fullPrefix = kind === 'temp' ? `${this.tempPrefix}${prefix}` : prefix;
+    const base = this.folder(kind);
+    const subfolder = path.posix.dirname(fullPrefix) === '.' ? '' : path.posix.dirname(fullPrefix);
+    const filename = path.posix.basename(fullPrefix);
+    const dir = path.resolve(base, subfolder);
+    if (dir !== base && !dir.startsWith(base + path.sep)) {
+      throw new Error('**** ERROR: Saving image outside the output folder is not allowed.');
+    }
+    await mkdir(dir, { recursive: true });
+    let counter = nextCounter(dir, filename);
+    const results: Array<{ filename: string; subfolder: string; type: string }> = [];
+    for (const image of images) {
+      const file = `${filename}_${String(counter).padStart(5, '0')}_.png`;
+      await writeFile(path.join(dir, file), encodePng(image.width, image.height, image.data, pngText));
+      results.push({ filename: file, subfolder, type: kind });
+      counter++;
+    }
+    return results;
+  }
+}
+
+function nextCounter(dir: string, filename: string): number {
+  if (!existsSync(dir)) return 1;
+  let max = 0;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(`${filename}_`)) continue;
+    const m = /^(\d+)_/.exec(f.slice(filename.length + 1));
+    if (m) max = Math.max(max, Number(m[1]));
+  }
+  return max + 1;
+}

@@ -1,0 +1,91 @@
+import { sleep } from '../clock.js';
+import { patternFromText, resize } from './pixels.js';
+import type { Conditioning, ImageBatch, Latent, ModelRef, NodeImpl } from './types.js';
+
+/**
+ * The SD 1.5 text-to-image graph, faked: no weights, but the same inputs, outputs, link
+ * types and progress behaviour, and PNGs whose pixels follow from prompt text and seed.
+ */
+
+const LATENT_SCALE = 8;
+const int = (v: unknown): number => Number(v);
+
+export const CheckpointLoaderSimple: NodeImpl = {
+  async run(inputs) {
+    const name = String(inputs.ckpt_name);
+    const refs: ModelRef[] = [{ kind: 'MODEL', name }, { kind: 'CLIP', name }, { kind: 'VAE', name }];
+    return { outputs: refs };
+  },
+};
+
+export const CLIPTextEncode: NodeImpl = {
+  async run(inputs) {
+    const cond: Conditioning = { text: String(inputs.text) };
+    return { outputs: [cond] };
+  },
+};
+
+export const EmptyLatentImage: NodeImpl = {
+  async run(inputs) {
+    const latent: Latent = {
+      width: Math.floor(int(inputs.width) / LATENT_SCALE),
+      height: Math.floor(int(inputs.height) / LATENT_SCALE),
+      batch: int(inputs.batch_size),
+    };
+    return { outputs: [latent] };
+  },
+};
+
+export const KSampler: NodeImpl = {
+  async run(inputs, ctx) {
+    const latent = inputs.latent_image as Latent;
+    const steps = int(inputs.steps);
+    const positive = (inputs.positive as Conditioning).text;
+    const negative = (inputs.negative as Conditioning).text;
+    const seed = int(inputs.seed);
+    const sampled: Latent = { ...latent, sampled: { positive, negative, seed, steps } };
+    for (let step = 1; step <= steps; step++) {
+      await sleep(ctx.stepDelayMs, ctx.signal);
+      // Like latent2rgb: a small preview at latent resolution, only with --preview-method auto.
+      const preview = ctx.previewMethod === 'auto' ? decode(sampled)[0] : undefined;
+      await ctx.progress(step, steps, preview);
+    }
+    return { outputs: [sampled] };
+  },
+};
+
+export const VAEDecode: NodeImpl = {
+  async run(inputs) {
+    return { outputs: [decode(inputs.samples as Latent)] };
+  },
+};
+
+export const VAEEncode: NodeImpl = {
+  async run(inputs) {
+    const pixels = inputs.pixels as ImageBatch;
+    const first = pixels[0];
+    const latent: Latent = {
+      width: Math.floor((first?.width ?? 0) / LATENT_SCALE),
+      height: Math.floor((first?.height ?? 0) / LATENT_SCALE),
+      batch: pixels.length,
+      source: pixels,
+    };
+    return { outputs: [latent] };
+  },
+};
+
+function decode(latent: Latent): ImageBatch {
+  const width = Math.max(1, latent.width * LATENT_SCALE);
+  const height = Math.max(1, latent.height * LATENT_SCALE);
+  const images: ImageBatch = [];
+  for (let i = 0; i < latent.batch; i++) {
+    const source = latent.source?.[i];
+    if (source && !latent.sampled) images.push(resize(source, width, height, 'disabled'));
+    else {
+      const s = latent.sampled;
+      const key = s ? `${s.positive}\u0000${s.seed}\u0000${i}` : `empty\u0000${i}`;
+      images.push(patternFromText(width, height, key));
+    }
+  }
+  return images;
+}

@@ -1,0 +1,85 @@
+/** What node implementations see and return. Values flowing on links are plain objects. */
+
+/** One RGB image, 8 bits per channel, row-major. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** ComfyUI's IMAGE: a batch of images of the same size. */
+export type ImageBatch = RgbImage[];
+
+/** LATENT: pixel size / 8 like ComfyUI, plus what the fake decoder needs to paint. */
+export interface Latent {
+  width: number;
+  height: number;
+  batch: number;
+  /** Set by KSampler: the texts and seed the pixels are derived from. */
+  sampled?: { positive: string; negative: string; seed: number; steps: number };
+  /** Set by VAEEncode: the source pixels, so decode(encode(x)) looks like x. */
+  source?: ImageBatch;
+}
+
+export interface ModelRef {
+  kind: 'MODEL' | 'CLIP' | 'VAE';
+  name: string;
+}
+
+export interface Conditioning {
+  text: string;
+}
+
+export type UiOutput = Record<string, unknown[]>;
+
+export interface NodeResult {
+  outputs: unknown[];
+  ui?: UiOutput;
+}
+
+export interface NodeContext {
+  nodeId: string;
+  promptId: string;
+  /** Aborted when the simulator restarts or closes. */
+  signal: AbortSignal;
+  stepDelayMs: number;
+  previewMethod: 'none' | 'auto';
+  /**
+   * ComfyUI's progress hook: throws if an interrupt is pending, then sends progress_state,
+   * the preview frame(s) and progress.
+   */
+  progress(value: number, max: number, preview?: RgbImage): Promise<void>;
+  /** Binary TEXT frame shown on the node. */
+  text(text: string): void;
+  files: {
+    saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<Array<{ filename: string; subfolder: string; type: string }>>;
+    readInputImage(name: string): Promise<RgbImage>;
+    inputImageExists(name: string): boolean;
+    inputImageHash(name: string): string;
+  };
+  pngText: Record<string, string>;
+}
+
+export interface NodeImpl {
+  run(inputs: Record<string, unknown>, ctx: NodeContext): Promise<NodeResult>;
+  /** Like IS_CHANGED: its value joins the cache signature. */
+  isChanged?(inputs: Record<string, unknown>, ctx: Pick<NodeContext, 'files'>): string;
+  /** Like VALIDATE_INPUTS: replaces combo/min/max checks for the named inputs. */
+  validateInputs?: { inputs: string[]; check(inputs: Record<string, unknown>, ctx: Pick<NodeContext, 'files'>): true | string };
+}
+
+/** A Python exception raised by a node: `type` is what execution_error reports. */
+export class NodeException extends Error {
+  constructor(message: string, readonly exceptionType = 'RuntimeError') {
+    super(message);
+    this.name = 'NodeException';
+  }
+}
+
+/** comfy.model_management.InterruptProcessingException. */
+export class InterruptedException extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedException';
+  }
+}

@@ -1,0 +1,32 @@
+import type { InputSpec, NodeInfo, ObjectInfo } from '../comfy/types.js';
+import objectInfoData from './data/object-info.json' with { type: 'json' };
+
+/**
+ * The /object_info entries of the nodes the simulator implements, copied from a real
+ * ComfyUI 0.3.64 answer. Validation reads these same specs, so what a client learns from
+ * /object_info is exactly what the simulator enforces.
+ */
+const BASE = objectInfoData as unknown as ObjectInfo;
+
+/** Deep copy with the file-system combos filled in, as the real server does per request. */
+export function buildObjectInfo(dynamic: { checkpoints: string[]; inputImages: string[] }): ObjectInfo {
+  const info = structuredClone(BASE);
+  const ckpt = info.CheckpointLoaderSimple?.input.required?.ckpt_name;
+  if (ckpt) ckpt[0] = [...dynamic.checkpoints];
+  const image = info.LoadImage?.input.required?.image;
+  if (image) image[0] = [...dynamic.inputImages];
+  return info;
+}
+
+export function knownClass(classType: string): boolean {
+  return Object.prototype.hasOwnProperty.call(BASE, classType);
+}
+
+/** Where an input is declared: required, optional, or not at all. */
+export function findInputSpec(info: NodeInfo, name: string): { spec: InputSpec; category: 'required' | 'optional' } | undefined {
+  const req = info.input.required?.[name];
+  if (req) return { spec: req, category: 'required' };
+  const opt = info.input.optional?.[name];
+  if (opt) return { spec: opt, category: 'optional' };
+  return undefined;
+}
