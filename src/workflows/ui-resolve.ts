@@ -19,14 +19,14 @@ export type Resolved =
   /** An unconnected subgraph input: the inner node keeps its own widget value. */
   | { kind: 'unbound' };
 
-/** Longer chains than this can only be a cycle (a Reroute loop, a self-nesting subgraph). */
-const MAX_HOPS = 10_000;
+/** A chain of hops longer than this can only be a cycle (a Reroute loop, a self-nesting subgraph). */
+const MAX_DEPTH = 500;
 
 const GROUP_PREFIXES = ['workflow>', 'workflow/'];
 
 export class LinkResolver {
   private readonly children = new Map<string, Scope>();
-  private hops = 0;
+  private depth = 0;
 
   constructor(
     private readonly objectInfo: ObjectInfo,
@@ -53,7 +53,16 @@ export class LinkResolver {
   }
 
   resolveLink(scope: Scope, linkId: number | string): Resolved {
-    if (++this.hops > MAX_HOPS) throw cycleError(`${scope.prefix}${String(linkId)}`);
+    if (this.depth >= MAX_DEPTH) throw cycleError(`${scope.prefix}${String(linkId)}`);
+    this.depth += 1;
+    try {
+      return this.resolveLinkOnce(scope, linkId);
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  private resolveLinkOnce(scope: Scope, linkId: number | string): Resolved {
     const link = scope.links.get(String(linkId));
     if (!link) return { kind: 'missing' };
     if (link.originId === SUBGRAPH_INPUT_ID) return this.resolveBoundary(scope, link.originSlot);
