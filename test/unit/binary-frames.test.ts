@@ -123,7 +123,7 @@ describe('decodeBinaryFrame', () => {
 
   it('accepts ArrayBuffer, Buffer and a view into a larger buffer alike', () => {
     const packed = packText('7', 'hello');
-    const arrayBuffer = packed.buffer.slice(packed.byteOffset, packed.byteOffset + packed.length);
+    const arrayBuffer = packed.buffer.slice(packed.byteOffset, packed.byteOffset + packed.length) as ArrayBuffer;
     const padded = Buffer.concat([Buffer.from('xxxx'), packed]).subarray(4);
     for (const input of [packed, arrayBuffer, new Uint8Array(padded), padded]) {
       expect(isBinaryPayload(input)).toBe(true);
