@@ -1,0 +1,29 @@
+import { printTable, meets, type Figure } from './table.js';
+
+/**
+ * `npm run bench`: every speed and memory target of the project, measured and printed as one
+ * table. Targets live here, never in unit tests (timings on shared machines are noisy).
+ * Run with --expose-gc so the memory figures are taken after a full collection.
+ */
+const sections: Array<[string, () => Promise<Figure[]>]> = [
+  ['routing', async () => (await import('./routing.js')).benchRouting()],
+  ['retention', async () => (await import('./retention.js')).benchRetention()],
+  ['latency', async () => (await import('./latency.js')).benchLatency()],
+  ['download', async () => (await import('./download-rss.js')).benchDownloadRss()],
+];
+
+const only = process.argv.slice(2);
+const figures: Figure[] = [];
+for (const [name, run] of sections) {
+  if (only.length && !only.includes(name)) continue;
+  process.stderr.write(`running ${name}...\n`);
+  try {
+    figures.push(...(await run()));
+  } catch (err) {
+    figures.push({ name: `${name} (failed)`, value: NaN, unit: '', note: (err as Error).message });
+  }
+}
+process.stdout.write(`${printTable(figures)}\n`);
+const missed = figures.filter((f) => meets(f) === false).length;
+process.stdout.write(`${figures.length - missed} met, ${missed} missed\n`);
+process.exit(0);
