@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { filter, firstValueFrom, timeout, toArray, take } from 'rxjs';
+import { ComfyConnection, type ConnectionOptions } from '../../streams/connection.js';
+import type { ComfyEvent } from '../../streams/messages.js';
+import { FEATURE_FLAGS_MESSAGE } from '../../streams/socket-session.js';
+import { silentLogger } from '../../src/logger.js';
+
+/*
+ * The connection with its default `ws` factory against a real WebSocket server on loopback,
+ * port 0: what a mock cannot show (upgrade headers, frame size limits, TCP-level drops, pings).
+ */
+
+interface Peer {
+  socket: ServerSocket;
+  request: IncomingMessage;
+  messages: string[];
+  pings: number;
+}
+
+interface TestServer {
+  port: number;
+  peers: Peer[];
+  /** Resolves with the n-th connection (0-based) once it exists. */
+  peer(n: number): Promise<Peer>;
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<TestServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  const peers: Peer[] = [];
+  const waiting: Array<() => void> = [];
+  wss.on('connection', (socket, request) => {
+    const peer: Peer = { socket, request, messages: [], pings: 0 };
+    socket.on('message', (data, isBinary) => peer.messages.push(isBinary ? '<binary>' : data.toString()));
+    socket.on('ping', () => (peer.pings += 1));
+    peers.push(peer);
+    waiting.splice(0).forEach((wake) => wake());
+  });
+  return {
+    port: (wss.address() as AddressInfo).port,
+    peers,
+    peer: (n) =>
+      new Promise<Peer>((resolve) => {
+        const check = () => (peers[n] ? resolve(peers[n]) : waiting.push(check));
+        check();
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(options: Partial<ConnectionOptions> = {}): Promise<{ server: TestServer; conn: ComfyConnection }> {
+  const server = await startServer();
+  cleanups.push(() => server.close());
+  const conn = new ComfyConnection({
+    baseUrl: `http://127.0.0.1:${server.port}`,
+    clientId: 'it-client',
+    logger: silentLogger(),
+    backoff: { initialDelayMs: 20, factor: 2, maxDelayMs: 200, jitter: 'none' },
+    ...options,
+  });
+  cleanups.push(() => conn.close());
+  return { server, conn };
+}
+
+async function until<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const waitOpen = (conn: ComfyConnection) => firstValueFrom(conn.state$.pipe(filter((s) => s === 'open'), timeout(5_000)));
+
+describe('ComfyConnection over a real ws server', () => {
+  it('passes auth headers to the upgrade, keeps the path prefix, and sends feature_flags first', async () => {
+    const server = await startServer();
+    cleanups.push(() => server.close());
+    const conn = new ComfyConnection({
+      baseUrl: `http://127.0.0.1:${server.port}/comfy/`,
+      clientId: 'it-client',
+      headers: { Authorization: 'Bearer s3cret', 'X-Proxy-Key': 'k1' },
+      logger: silentLogger(),
+    });
+    cleanups.push(() => conn.close());
+    conn.start();
+    const peer = await until(server.peer(0));
+    expect(peer.request.url).toBe('/comfy/ws?clientId=it-client');
+    expect(peer.request.headers['authorization']).toBe('Bearer s3cret');
+    expect(peer.request.headers['x-proxy-key']).toBe('k1');
+    await waitOpen(conn);
+    await until((async () => { while (peer.messages.length === 0) await sleep(5); })());
+    expect(peer.messages[0]).toBe(FEATURE_FLAGS_MESSAGE);
+  });
+
+  it('accepts frames far above 1 MiB, text and binary', async () => {
+    const { server, conn } = await setup();
+    const received = firstValueFrom(conn.events$.pipe(take(2), toArray(), timeout(10_000)));
+    conn.start();
+    const peer = await until(server.peer(0));
+    await waitOpen(conn);
+    const bigText = 'x'.repeat(3 * 1024 * 1024);
+    peer.socket.send(JSON.stringify({ type: 'executed', data: { node: '9', prompt_id: 'p1', output: { text: [bigText] } } }));
+    const image = Buffer.alloc(2 * 1024 * 1024, 0xab);
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(1, 0); // PREVIEW_IMAGE
+    header.writeUInt32BE(2, 4); // PNG
+    peer.socket.send(Buffer.concat([header, image]));
+    const [executed, preview] = (await received) as [ComfyEvent, ComfyEvent];
+    expect(executed.type === 'executed' && (executed.data.output?.['text']?.[0] as string).length).toBe(bigText.length);
+    expect(preview.type === 'preview' && preview.data.image.byteLength).toBe(image.length);
+    expect(preview).toMatchObject({ type: 'preview', data: { mimeType: 'image/png' } });
+  });
+
+  it('reconnects with the same clientId after the server terminates the socket', async () => {
+    const { server, conn } = await setup();
+    const reconnected = firstValueFrom(conn.reconnected$.pipe(timeout(5_000)));
+    conn.start();
+    const first = await until(server.peer(0));
+    await waitOpen(conn);
+    first.socket.terminate();
+    const second = await until(server.peer(1));
+    expect(second.request.url).toBe(first.request.url);
+    expect(second.request.url).toBe('/ws?clientId=it-client');
+    expect(await reconnected).toBe(1);
+    await waitOpen(conn);
+    await until((async () => { while (second.messages.length === 0) await sleep(5); })());
+    expect(second.messages[0]).toBe(FEATURE_FLAGS_MESSAGE);
+  });
+
+  it('keeps an idle but answering socket open with pings', async () => {
+    const { server, conn } = await setup({ stallTimeoutMs: 300, pingIntervalMs: 80 });
+    conn.start();
+    const peer = await until(server.peer(0));
+    await waitOpen(conn);
+    await sleep(1_000);
+    expect(server.peers).toHaveLength(1);
+    expect(peer.pings).toBeGreaterThanOrEqual(5);
+    expect(conn.state).toBe('open');
+  });
+
+  it('detects a server that stops answering (no pongs) and reconnects', async () => {
+    const { server, conn } = await setup({ stallTimeoutMs: 300, pingIntervalMs: 80 });
+    conn.start();
+    const first = await until(server.peer(0));
+    await waitOpen(conn);
+    // Stop reading on the server side: pings pile up unanswered, as with a wedged proxy.
+    ((first.socket as unknown as { _socket: Socket })._socket).pause();
+    const stalledAt = Date.now();
+    const second = await until(server.peer(1), 3_000);
+    expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(250);
+    expect(second.request.url).toBe(first.request.url);
+    await waitOpen(conn);
+  });
+
+  it('close() completes events$ and the server sees a normal closure', async () => {
+    const { server, conn } = await setup();
+    const done = firstValueFrom(conn.events$.pipe(toArray()));
+    conn.start();
+    const peer = await until(server.peer(0));
+    await waitOpen(conn);
+    const closed = new Promise<number>((resolve) => peer.socket.once('close', (code) => resolve(code)));
+    await until(conn.close());
+    expect(await until(closed)).toBe(1000);
+    await until(done);
+    expect(conn.state).toBe('closed');
+    await sleep(100);
+    expect(server.peers).toHaveLength(1);
+  });
+});
