@@ -63,6 +63,12 @@ async function placeWithoutOverwrite(tmp: string, dir: string, name: string): Pr
   throw new DownloadFailedError(`Could not find a free name for ${name} in ${dir} after ${MAX_NAME_ATTEMPTS} tries.`);
 }
 
+/** Drops a response body we will not read; undici reports that as an abort, which nobody needs to hear. */
+function discard(body: NodeJS.ReadableStream & { destroy(): unknown }): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function describeRef(ref: FileRef): string {
   return `${ref.type}/${ref.subfolder ? `${ref.subfolder}/` : ''}${ref.filename}`;
 }
@@ -78,7 +84,7 @@ export async function downloadFile(
   const url = http.url('/view', query);
   const { status, body } = await http.stream({ method: 'GET', path: '/view', query, signal: opts.signal, allowStatus: [404] });
   if (status === 404) {
-    body.destroy();
+    discard(body);
     throw new DownloadFailedError(`ComfyUI has no file ${describeRef(ref)} (HTTP 404).`, {
       hint: 'Take filename, subfolder and type exactly from the job outputs. Temp files (previews) vanish when ComfyUI restarts.',
       context: { url, status },
@@ -93,7 +99,7 @@ export async function downloadFile(
     const { size } = await stat(tmp);
     return { path: await placeWithoutOverwrite(tmp, dir, name), bytes: size };
   } catch (error) {
-    body.destroy();
+    discard(body);
     await rm(tmp, { force: true });
     if (opts.signal?.aborted) {
       throw new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });

@@ -81,7 +81,11 @@ export function transportError(cause: unknown, ctx: TransportContext): Comfywire
       context: { reason: 'timeout', timeoutMs: ctx.timeoutMs },
     });
   }
-  return new ComfyUnreachableError(ctx.url, { cause, context: { reason: code ?? 'unknown' } });
+  const hint =
+    code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+      ? `The host name in ${ctx.url} does not resolve (DNS). Check the spelling of COMFYUI_URL, or use the IP address.`
+      : undefined;
+  return new ComfyUnreachableError(ctx.url, { cause, context: { reason: code ?? 'unknown' }, ...(hint ? { hint } : {}) });
 }
 
 /** A non-2xx status as a comfywire error. */

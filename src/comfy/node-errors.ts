@@ -12,7 +12,9 @@ import type { ApiPrompt } from './types.js';
 const MAX_LISTED_CHOICES = 10;
 
 /** Error types whose `details` only repeat what the fix already says. */
-const DETAILS_IN_FIX = new Set(['value_not_in_list', 'required_input_missing', 'value_smaller_than_min', 'value_bigger_than_max']);
+const DETAILS_IN_FIX = new Set([
+  'value_not_in_list', 'required_input_missing', 'value_smaller_than_min', 'value_bigger_than_max', 'return_type_mismatch', 'invalid_prompt',
+]);
 
 export function mapNodeErrors(nodeErrors: NodeErrors, prompt?: ApiPrompt): NodeInputProblem[] {
   const problems: NodeInputProblem[] = [];
@@ -80,7 +82,7 @@ function fixFor(item: NodeErrorItem, inputName: string | undefined, classType: s
     case 'return_type_mismatch': {
       const expected = typeof config?.type === 'string' ? config.type : 'the expected type';
       const linked = Array.isArray(extra['linked_node']) ? ` (node ${String(extra['linked_node'][0])}, output ${String(extra['linked_node'][1])})` : '';
-      return `${input} expects ${expected} but the linked output${linked} gives ${String(extra['received_type'] ?? 'another type')}; link an output of type ${expected}.`;
+      return `Input${inputName ? ` "${inputName}"` : ''} expects ${expected} but the linked output${linked} gives ${String(extra['received_type'] ?? 'another type')}; link an output of type ${expected}.`;
     }
     case 'invalid_input_type':
       return `Send ${input} as a JSON value of its type${typeof config?.type === 'string' ? ` (${config.type})` : ''}: numbers as numbers, booleans as true/false, not strings.`;
@@ -109,13 +111,16 @@ export function explainProblems(problems: NodeInputProblem[]): string {
   for (const [nodeId, list] of byNode) {
     const first = list[0];
     const cls = first?.classType ? ` (${first.classType})` : '';
-    const outputs = first?.dependentOutputs?.length ? `; blocks output node ${first.dependentOutputs.join(', ')}` : '';
+    const deps = first?.dependentOutputs ?? [];
+    const outputs =
+      deps.length === 0 ? '' : deps.length === 1 && deps[0] === nodeId ? ', an output node' : `; blocks output node ${deps.join(', ')}`;
     lines.push(`Node ${nodeId}${cls}${outputs}:`);
     for (const p of list) {
       const where = p.inputName ? `input "${p.inputName}"` : p.type;
       const received = p.receivedValue === undefined ? '' : ` (received ${quote(p.receivedValue)})`;
       const details = p.details && !DETAILS_IN_FIX.has(p.type) ? `: ${p.details}` : '';
-      lines.push(`  - ${where}: ${p.message}${details}${received}. ${p.fix ?? ''}`.trimEnd());
+      const message = p.message.replace(/\.$/, '');
+      lines.push(`  - ${where}: ${message}${details}${received}. ${p.fix ?? ''}`.trimEnd());
     }
   }
   return lines.join('\n');
