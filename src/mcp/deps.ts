@@ -1,0 +1,31 @@
+import type { Config } from '../config.js';
+import type { Engine } from '../engine.js';
+import type { Logger } from '../logger.js';
+import type { GenerateRequest } from '../generation/request.js';
+import type { PreparedGeneration } from '../generation/prepare.js';
+
+/** What the MCP server is built from. Everything is injected; the server holds no module state. */
+export interface McpDeps {
+  engine: Engine;
+  config: Readonly<Config>;
+  /** Writes to stderr: on stdio, stdout carries nothing but protocol. */
+  logger: Logger;
+  /**
+   * Folders upload_image and generate_image's input_image may read, besides the working directory
+   * and the output folder. Defaults to COMFYWIRE_UPLOAD_DIRS (see uploadDirsFromEnv).
+   */
+  uploadDirs?: readonly string[];
+  /** Base of relative paths; process.cwd() when absent. */
+  cwd?: string;
+  /** Template → prompt; prepareGeneration unless a test replaces it. */
+  prepare?: (engine: Engine, request: GenerateRequest) => Promise<PreparedGeneration>;
+}
+
+/** What every tool gets: the deps, plus a signal that fires when the server shuts down. */
+export interface ToolContext extends McpDeps {
+  cwd: string;
+  uploadDirs: readonly string[];
+  prepare: NonNullable<McpDeps['prepare']>;
+  /** Aborted by the server's cleanup: pending waits end, jobs keep running in ComfyUI. */
+  closing: AbortSignal;
+}

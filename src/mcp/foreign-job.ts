@@ -1,0 +1,39 @@
+import type { ComfyClient } from '../comfy/client.js';
+import type { ApiPrompt } from '../comfy/types.js';
+import { applyHistory } from '../../streams/history-state.js';
+import { initialJobState, promptContext, type JobState, type PromptContext } from '../../streams/job-state.js';
+
+/**
+ * A prompt this process did not submit, as ComfyUI knows it: waiting or running in /queue, or
+ * finished in /history. History replays through the same reducer as live events, so the view
+ * (and the failure diagnosis) is the same as for our own jobs.
+ */
+export async function foreignJob(client: ComfyClient, promptId: string): Promise<{ state: JobState; context: PromptContext } | undefined> {
+  const queue = await client.getQueue();
+  const running = queue.running.find((i) => i.promptId === promptId);
+  const pendingIndex = queue.pending.findIndex((i) => i.promptId === promptId);
+  const now = Date.now();
+  if (running) {
+    // Another client's socket gets its progress; we only know that it runs.
+    return { state: { ...initialJobState(promptId, now), status: 'running' }, context: promptContext(running.prompt) };
+  }
+  const pending = queue.pending[pendingIndex];
+  if (pending) {
+    const state: JobState = { ...initialJobState(promptId, now), queuePosition: queue.running.length + pendingIndex };
+    return { state, context: promptContext(pending.prompt) };
+  }
+  const entry = await client.getHistory(promptId);
+  if (!entry) return undefined;
+  const prompt = entry.prompt[2];
+  const context = promptContext(prompt && typeof prompt === 'object' ? (prompt as ApiPrompt) : undefined);
+  // History messages carry ComfyUI's own timestamps (ms): use them for start and end.
+  const stamps = entry.status.messages
+    .map(([, data]) => data['timestamp'])
+    .filter((t): t is number => typeof t === 'number');
+  const start = stamps.length ? Math.min(...stamps) : now;
+  const end = stamps.length ? Math.max(...stamps) : now;
+  let state = applyHistory(initialJobState(promptId, start), entry, context, end);
+  state = { ...state, startedAt: start };
+  if (state.endedAt !== undefined) state.endedAt = end;
+  return { state, context };
+}

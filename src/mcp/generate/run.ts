@@ -1,0 +1,114 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Subscription } from 'rxjs';
+import type { GenerateRequest } from '../../generation/request.js';
+import { describeError } from '../../errors.js';
+import type { ToolContext } from '../deps.js';
+import { allowedFile } from '../allowed-paths.js';
+import { jobText } from '../job-text.js';
+import { jobView } from '../job-view.js';
+import { describeProgress, progressSender, progressSteps } from '../progress.js';
+import { failure } from '../results.js';
+import type { GenerateImageArgs } from '../tools/generate-image.js';
+import { cancelledResult, handleResult, successResult, type GenerateFacts } from './result.js';
+import { waitForJob } from './wait.js';
+
+/** How long a cancelled call waits for ComfyUI to confirm the interrupt before answering. */
+const CANCEL_SETTLE_MS = 5_000;
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+function toRequest(args: GenerateImageArgs, inputImage: string | undefined): GenerateRequest {
+  const req: GenerateRequest = {};
+  if (args.workflow !== undefined) req.workflow = args.workflow;
+  if (args.prompt !== undefined) req.prompt = args.prompt;
+  if (args.negative_prompt !== undefined) req.negativePrompt = args.negative_prompt;
+  if (args.seed !== undefined) req.seed = args.seed;
+  if (args.steps !== undefined) req.steps = args.steps;
+  if (args.cfg !== undefined) req.cfg = args.cfg;
+  if (args.width !== undefined) req.width = args.width;
+  if (args.height !== undefined) req.height = args.height;
+  if (args.batch_size !== undefined) req.batchSize = args.batch_size;
+  if (args.sampler !== undefined) req.sampler = args.sampler;
+  if (args.scheduler !== undefined) req.scheduler = args.scheduler;
+  if (args.checkpoint !== undefined) req.checkpoint = args.checkpoint;
+  if (args.denoise !== undefined) req.denoise = args.denoise;
+  if (inputImage !== undefined) req.inputImage = inputImage;
+  if (args.params !== undefined) req.params = args.params;
+  return req;
+}
+
+/**
+ * generate_image: prepare, submit, report progress, wait within the bound, and answer with the
+ * files, a handle, or the diagnosis. Expected failures throw ComfywireErrors that `guarded` maps.
+ */
+export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, extra: Extra): Promise<CallToolResult> {
+  const { engine, logger } = ctx;
+  // The upload copies a local file to the ComfyUI host: only from folders the user shared.
+  const inputImage =
+    args.input_image === undefined
+      ? undefined
+      : await allowedFile(args.input_image, [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs], ctx.cwd, 'input_image');
+  const prepared = await ctx.prepare(engine, toRequest(args, inputImage));
+  const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes };
+  if (extra.signal.aborted) return failure('The request was cancelled before the job was submitted; nothing was queued.');
+
+  const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
+  logger.info(`generate_image: submitted ${job.promptId} (${prepared.templateName})`);
+
+  // Notifications go out one after another, in state order; the final one joins the same chain.
+  const send = progressSender(extra);
+  let chain = Promise.resolve();
+  const emit = (final: boolean) => (step: ReturnType<typeof describeProgress>) => {
+    if (!send) return;
+    chain = chain
+      .then(() => send(step, final))
+      .catch((e: unknown) => void logger.debug(`progress not sent: ${describeError(e)}`));
+  };
+  const progress: Subscription | undefined = send ? progressSteps(job.states$).subscribe(emit(false)) : undefined;
+  const stopProgress = async (): Promise<void> => {
+    progress?.unsubscribe();
+    emit(true)(describeProgress(job.state));
+    await chain;
+  };
+
+  if (!args.wait) {
+    await stopProgress();
+    return handleResult(job.state, facts, 'wait was false, so the call returns at once; the job runs on.');
+  }
+  const timeoutS = args.timeout_s ?? ctx.config.toolWaitS;
+  const outcome = await waitForJob(job.done, timeoutS * 1000, { request: extra.signal, closing: ctx.closing });
+
+  switch (outcome.kind) {
+    case 'timeout':
+      await stopProgress();
+      return handleResult(job.state, facts, `It is still going after the ${timeoutS} s this call waits.`);
+    case 'shutdown':
+      progress?.unsubscribe();
+      return handleResult(job.state, facts, 'The server is shutting down; the job stays in ComfyUI.');
+    case 'cancelled': {
+      progress?.unsubscribe();
+      const cancel = await engine.cancel(job.promptId).catch((e: unknown) => {
+        logger.warn(`generate_image: cancelling ${job.promptId} failed: ${describeError(e)}`);
+        return 'unknown' as const;
+      });
+      logger.info(`generate_image: request cancelled, job ${job.promptId} ${cancel}`);
+      const settled = await Promise.race([job.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), CANCEL_SETTLE_MS).unref())]);
+      return cancelledResult(settled ?? job.state, facts, cancel);
+    }
+    case 'done':
+      break;
+  }
+  await stopProgress();
+  const state = outcome.state;
+  const view = await jobView(state, { listModels: (f) => engine.client.listModels(f), objectInfo: () => engine.objectInfo() }, {
+    ours: true,
+    context: job.ctx,
+  });
+  if (state.status === 'success') return successResult(state, view, facts, logger);
+  const why: Partial<Record<typeof state.status, string>> = {
+    interrupted: 'Someone interrupted it (cancel_job, the ComfyUI window, or another client). Run generate_image again if you still want it.',
+    cancelled: 'It was removed from the queue before it ran. Run generate_image again if you still want it.',
+  };
+  return failure([jobText(view), why[state.status] ?? '', ...facts.notes].filter(Boolean).join('\n'));
+}

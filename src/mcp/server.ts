@@ -1,0 +1,36 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { prepareGeneration } from '../generation/prepare.js';
+import { VERSION } from '../version.js';
+import { uploadDirsFromEnv } from './allowed-paths.js';
+import type { McpDeps, ToolContext } from './deps.js';
+import { INSTRUCTIONS } from './instructions.js';
+import { registerTools } from './tools/index.js';
+
+export type { McpDeps, ToolContext } from './deps.js';
+
+/**
+ * One MCP server over an engine the caller owns (stdio makes one; Streamable HTTP one per
+ * session, all sharing the engine). `cleanup` ends this server's pending waits; the jobs keep
+ * running in ComfyUI, and the engine is closed by whoever created it.
+ */
+export function createServer(deps: McpDeps): { server: McpServer; cleanup: () => Promise<void> } {
+  const closing = new AbortController();
+  const ctx: ToolContext = {
+    ...deps,
+    cwd: deps.cwd ?? process.cwd(),
+    uploadDirs: deps.uploadDirs ?? uploadDirsFromEnv(),
+    prepare: deps.prepare ?? prepareGeneration,
+    closing: closing.signal,
+  };
+  const server = new McpServer(
+    { name: 'comfywire', title: 'comfywire: ComfyUI for coding agents', version: VERSION },
+    { instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } },
+  );
+  registerTools(server, ctx);
+  return {
+    server,
+    cleanup: async () => {
+      closing.abort();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { JobNotFoundError } from '../../errors.js';
+import type { ToolContext } from '../deps.js';
+import { foreignJob } from '../foreign-job.js';
+import { jobText } from '../job-text.js';
+import { JobViewSchema, jobView } from '../job-view.js';
+import { QueueViewSchema, queueText, readQueue } from '../queue-view.js';
+import { failure, errorText, guarded, okResult } from '../results.js';
+
+export const GET_WORKFLOW_STATUS = 'get_workflow_status';
+
+const DEFAULT_RECENT = 10;
+
+const inputSchema = {
+  prompt_id: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The job to report on (from generate_image or get_queue). Omit it for the queue and the recent jobs.'),
+  recent: z.number().int().min(1).max(100).default(DEFAULT_RECENT).describe('How many recent jobs to list when prompt_id is omitted'),
+};
+
+const RecentJobSchema = z.object({
+  prompt_id: z.string(),
+  status: z.string(),
+  workflow: z.string().optional(),
+  progress: z.number(),
+  files: z.number().describe('Number of downloaded files'),
+});
+
+const outputSchema = {
+  job: JobViewSchema.optional().describe('The job asked for'),
+  queue: QueueViewSchema.optional().describe('Without prompt_id: ComfyUI queue'),
+  recent: z.array(RecentJobSchema).optional().describe('Without prompt_id: jobs of this server, newest first'),
+};
+
+const config = {
+  title: 'Get workflow status',
+  description:
+    'Report on a job by prompt_id: queued (position), running (current node, step, overall progress, elapsed), finished ' +
+    '(output file paths) or failed (node, exception, traceback, inputs and concrete hints to fix it). Works for jobs ' +
+    'submitted elsewhere too (from ComfyUI history). Without prompt_id: the queue and this server\'s recent jobs.',
+  inputSchema,
+  outputSchema,
+  annotations: { readOnlyHint: true, openWorldHint: false },
+};
+
+export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContext): void {
+  const { engine } = ctx;
+  const diagnoseDeps = { listModels: (f: string) => engine.client.listModels(f), objectInfo: () => engine.objectInfo() };
+
+  server.registerTool(GET_WORKFLOW_STATUS, config, async ({ prompt_id, recent }) =>
+    guarded(ctx.logger, GET_WORKFLOW_STATUS, async () => {
+      if (prompt_id === undefined) {
+        const queue = await readQueue(ctx);
+        const active = engine.jobs.activeJobs().map((j) => j.state);
+        const jobs = [...active, ...engine.jobs.recent(recent)].slice(0, recent).map((s) => ({
+          prompt_id: s.promptId,
+          status: s.status,
+          progress: s.fraction,
+          files: s.downloads.length,
+          ...(s.workflow !== undefined ? { workflow: s.workflow } : {}),
+        }));
+        const recentText = jobs.length
+          ? jobs.map((j) => `- ${j.prompt_id} ${j.status}${j.workflow ? ` (${j.workflow})` : ''}, ${j.files} file(s)`).join('\n')
+          : '- none yet';
+        return okResult(`${queueText(queue)}\nRecent jobs of this server:\n${recentText}`, { queue, recent: jobs });
+      }
+
+      const tracked = engine.jobs.active(prompt_id);
+      const state = engine.jobs.get(prompt_id);
+      if (state) {
+        const view = await jobView(state, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}) });
+        return okResult(jobText(view), { job: view });
+      }
+      const foreign = await foreignJob(engine.client, prompt_id);
+      if (!foreign) return failure(errorText(new JobNotFoundError(prompt_id)));
+      const view = await jobView(foreign.state, diagnoseDeps, {
+        ours: false,
+        context: foreign.context,
+        viewUrl: (f) => engine.client.viewUrl(f),
+      });
+      return okResult(jobText(view), { job: view });
+    }),
+  );
+}
