@@ -180,11 +180,14 @@ export class ComfyConnection {
     this.lastDelayMs = delayMs;
     this.setState('reconnecting');
     const why = error instanceof Error ? error.message : String(error);
+    // ws reports a refused upgrade as "Unexpected server response: 401": a proxy wants credentials.
+    const hint = /response: (401|403)\b/.test(why)
+      ? 'A proxy in front of ComfyUI refused the credentials: check the COMFYUI_AUTH_* settings.'
+      : 'Is ComfyUI running there, and does the URL (scheme, host, port, path) match?';
     this.logger.warn(
       this.everOpened
         ? `Lost the ComfyUI WebSocket at ${this.url} (${why}); reconnecting in ${delayMs} ms (attempt ${attempt}).`
-        : `Cannot connect to the ComfyUI WebSocket at ${this.url} (${why}); retrying in ${delayMs} ms (attempt ${attempt}). ` +
-            `Is ComfyUI running there, and does the URL (scheme, host, port, path) match?`,
+        : `Cannot connect to the ComfyUI WebSocket at ${this.url} (${why}); retrying in ${delayMs} ms (attempt ${attempt}). ${hint}`,
     );
     // Completing without a value (close() during the wait) makes retry() complete: no reconnect.
     return timer(delayMs, this.scheduler).pipe(takeUntil(this.closeRequest));

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket as ServerSocket } from 'ws';
 import { filter, firstValueFrom, timeout, toArray, take } from 'rxjs';
 import { ComfyConnection, type ConnectionOptions } from '../../streams/connection.js';
 import type { ComfyEvent } from '../../streams/messages.js';
@@ -28,8 +28,8 @@ interface TestServer {
   close(): Promise<void>;
 }
 
-async function startServer(): Promise<TestServer> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+async function startServer(options: ServerOptions = {}): Promise<TestServer> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, ...options });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const peers: Peer[] = [];
   const waiting: Array<() => void> = [];
@@ -168,6 +168,24 @@ describe('ComfyConnection over a real ws server', () => {
     expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(250);
     expect(second.request.url).toBe(first.request.url);
     await waitOpen(conn);
+  });
+
+  it('keeps retrying an upgrade a proxy refuses with 401, and says to check the credentials', async () => {
+    const server = await startServer({ verifyClient: (_info, done) => done(false, 401) });
+    cleanups.push(() => server.close());
+    const logger = silentLogger();
+    const warn = jest.spyOn(logger, 'warn');
+    const conn = new ComfyConnection({
+      baseUrl: `http://127.0.0.1:${server.port}`,
+      clientId: 'it-client',
+      logger,
+      backoff: { initialDelayMs: 20, factor: 2, maxDelayMs: 200, jitter: 'none' },
+    });
+    cleanups.push(() => conn.close());
+    conn.start();
+    await until((async () => { while (warn.mock.calls.length < 2) await sleep(5); })());
+    expect(conn.state).toBe('reconnecting');
+    expect(String(warn.mock.calls[0]![0])).toMatch(/401.*COMFYUI_AUTH/);
   });
 
   it('close() completes events$ and the server sees a normal closure', async () => {
