@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { openAsBlob } from 'node:fs';
-import { basename } from 'node:path';
-import { FormData, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { FileRef } from '../../streams/messages.js';
 import { authHeaders, type ComfyAuth } from '../config.js';
-import { ComfyHttpError, ParameterInvalidError, type NodeInputProblem } from '../errors.js';
+import { ComfyHttpError, type NodeInputProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { downloadFile } from './download.js';
+import { uploadForm, type UploadOptions, type UploadSource } from './upload-form.js';
 import { ComfyHttp, type HttpRequest, type RetryPolicy } from './http.js';
-import { explainProblems, mapNodeErrors, promptRejectedError } from './node-errors.js';
+import { explainProblems, mapNodeErrors, rejectionFrom400 } from './node-errors.js';
 import {
-  FeaturesSchema, HistoryMapSchema, ObjectInfoSchema, PromptAcceptedSchema, PromptRejectedSchema, QueueCounterSchema,
+  FeaturesSchema, HistoryMapSchema, ObjectInfoSchema, PromptAcceptedSchema, QueueCounterSchema,
   QueueSchema, StringListSchema, SystemStatsSchema, UploadReplySchema, UserdataListingSchema, parseBody,
   type HistoryEntry, type QueueItem, type SystemStats,
 } from './schemas.js';
@@ -44,14 +43,7 @@ export interface SubmitOptions {
   signal?: AbortSignal;
 }
 
-export type UploadSource = { path: string } | { data: Uint8Array; filename: string };
-
-export interface UploadOptions {
-  subfolder?: string;
-  type?: 'input' | 'temp' | 'output';
-  overwrite?: boolean;
-  signal?: AbortSignal;
-}
+export type { UploadOptions, UploadSource } from './upload-form.js';
 
 /** Typed access to ComfyUI's HTTP routes. Stateless apart from configuration; safe to share. */
 export class ComfyClient {
@@ -92,18 +84,7 @@ export class ComfyClient {
     if (opts.partialExecutionTargets) body['partial_execution_targets'] = opts.partialExecutionTargets;
     const req: HttpRequest = { method: 'POST', path: '/prompt', json: body, signal: opts.signal, allowStatus: [400] };
     const { status, text } = await this.http.send(req);
-    if (status === 400) {
-      const url = this.http.url(req.path);
-      let rejected: unknown;
-      try {
-        rejected = JSON.parse(text);
-      } catch {
-        throw new ComfyHttpError('POST', url, status, text); // a 400 that is not ComfyUI's (a proxy?)
-      }
-      const parsed = PromptRejectedSchema.safeParse(rejected);
-      if (!parsed.success) throw new ComfyHttpError('POST', url, status, text);
-      throw promptRejectedError(parsed.data, prompt, url);
-    }
+    if (status === 400) throw rejectionFrom400(text, this.http.url(req.path), prompt);
     const accepted = parseBody(PromptAcceptedSchema, this.http.parseJson(req, status, text), 'POST /prompt');
     const nodeErrors = mapNodeErrors(accepted.node_errors, prompt);
     if (nodeErrors.length) {
@@ -198,24 +179,7 @@ export class ComfyClient {
 
   /** The stored name can differ from the one sent (ComfyUI renames on conflict); use the reply. */
   async uploadImage(source: UploadSource, opts: UploadOptions = {}): Promise<{ name: string; subfolder: string; type: string }> {
-    const form = new FormData();
-    if ('path' in source) {
-      let blob: Blob;
-      try {
-        blob = await openAsBlob(source.path); // read lazily while sending, not into memory first
-      } catch (cause) {
-        throw new ParameterInvalidError(`Cannot read the file to upload: ${source.path}`, {
-          cause,
-          hint: 'Give the path of an existing, readable image file.',
-        });
-      }
-      form.append('image', blob, basename(source.path));
-    } else {
-      form.append('image', new Blob([source.data]), source.filename);
-    }
-    form.append('type', opts.type ?? 'input');
-    if (opts.subfolder) form.append('subfolder', opts.subfolder);
-    form.append('overwrite', opts.overwrite ? 'true' : 'false');
+    const form = await uploadForm(source, opts);
     const { body } = await this.http.json({ method: 'POST', path: '/upload/image', form, signal: opts.signal });
     const reply = parseBody(UploadReplySchema, body, 'POST /upload/image');
     return { name: reply.name, subfolder: reply.subfolder, type: reply.type };

@@ -1,5 +1,5 @@
-import { PromptRejectedError, type NodeInputProblem } from '../errors.js';
-import type { NodeErrorItem, NodeErrors, PromptRejectedBody } from './schemas.js';
+import { ComfyHttpError, PromptRejectedError, type ComfywireError, type NodeInputProblem } from '../errors.js';
+import { PromptRejectedSchema, type NodeErrorItem, type NodeErrors, type PromptRejectedBody } from './schemas.js';
 import type { ApiPrompt } from './types.js';
 
 /**
@@ -157,4 +157,16 @@ export function promptRejectedError(body: PromptRejectedBody, prompt?: ApiPrompt
     hint: TYPE_HINTS[error.type] ?? 'Fix the prompt as the message says and submit again; nothing was queued.',
     context: { url, errorType: error.type, extraInfo: error.extra_info },
   });
+}
+
+/** A 400 from POST /prompt: ComfyUI's validation report, or (not ComfyUI's shape, e.g. a proxy) a plain HTTP error. */
+export function rejectionFrom400(text: string, url: string, prompt?: ApiPrompt): ComfywireError {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new ComfyHttpError('POST', url, 400, text);
+  }
+  const parsed = PromptRejectedSchema.safeParse(body);
+  return parsed.success ? promptRejectedError(parsed.data, prompt, url) : new ComfyHttpError('POST', url, 400, text);
 }

@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ComfyAuth } from '../../src/config.js';
 import { ComfyClient } from '../../src/comfy/client.js';
 import {
-  CancelledError, ComfyAuthRefusedError, ComfyBadResponseError, ComfyHttpError, ComfyUnreachableError, PromptRejectedError,
+  CancelledError, ComfyAuthRefusedError, ComfyBadResponseError, ComfyHttpError, ComfyUnreachableError, ParameterInvalidError,
+  PromptRejectedError,
 } from '../../src/errors.js';
 import type { ApiPrompt } from '../../src/comfy/types.js';
 import { closedPort, recorded, recordedHttp, replyOf, startStub, type Stub, type StubReply } from './comfy-stub.js';
@@ -116,6 +120,11 @@ describe('submitPrompt', () => {
     }
   });
 
+  test('a 400 that is not ComfyUI\'s (a proxy page) is a plain ComfyHttpError', async () => {
+    route('POST', '/prompt', { status: 400, body: '<html>Bad Request</html>', contentType: 'text/html' });
+    await expect(client().submitPrompt({})).rejects.toMatchObject({ name: 'ComfyHttpError', status: 400 });
+  });
+
   test('the 500 for a malformed body is a ComfyHttpError with status and text; POST is not retried', async () => {
     route('POST', '/prompt', replyOf(recorded('f_validation_errors', 'POST', '/prompt', (e) => e.status === 500)));
     const error = (await client().submitPrompt({}).catch((e: unknown) => e)) as ComfyHttpError;
@@ -207,6 +216,23 @@ describe('other routes', () => {
     expect(text).toContain(png.toString('latin1'));
     for (const [field, value] of [['type', 'input'], ['subfolder', 'harness'], ['overwrite', 'true']]) {
       expect(text).toMatch(new RegExp(`name="${field}"\\r\\n\\r\\n${value}\\r\\n`));
+    }
+  });
+
+  test('upload from a path streams the file under its basename; a missing file is ParameterInvalidError', async () => {
+    route('POST', '/upload/image', replyOf(recorded('h_http_endpoints', 'POST', '/upload/image', (e) => e.label === 'new file')));
+    const dir = mkdtempSync(join(tmpdir(), 'comfywire-up-'));
+    try {
+      const file = join(dir, 'harness_upload_13250007.png');
+      writeFileSync(file, Buffer.from('89504e470d0a1a0a', 'hex'));
+      const reply = await client().uploadImage({ path: file });
+      expect(reply.name).toBe('harness_upload_13250007.png');
+      const text = stub.seen[0]!.body.toString('latin1');
+      expect(text).toMatch(/name="image"; filename="harness_upload_13250007.png"/);
+      expect(text).toMatch(/name="overwrite"\r\n\r\nfalse\r\n/);
+      await expect(client().uploadImage({ path: join(dir, 'missing.png') })).rejects.toBeInstanceOf(ParameterInvalidError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
