@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigInvalidError } from './errors.js';
 
@@ -10,6 +11,9 @@ import { ConfigInvalidError } from './errors.js';
  * with zod and frozen. Every variable is documented in `.env.example`; an invalid value stops
  * the program with a message that names the variable and says how to fix it.
  */
+
+/** From src/config.ts and from dist/src/config.js alike, the shipped templates are two folders up. */
+const SHIPPED_WORKFLOWS = existsSync(new URL('../workflows', import.meta.url)) ? '../workflows' : '../../workflows';
 
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -37,7 +41,7 @@ const EnvSchema = z
       'must be a valid HTTP header name such as X-Api-Key',
     ),
     COMFYUI_AUTH_HEADER_VALUE: optionalText,
-    COMFYWIRE_WORKFLOWS_DIR: z.string().default('./workflows'),
+    COMFYWIRE_WORKFLOWS_DIR: optionalText,
     COMFYWIRE_OUTPUT_DIR: z.string().default('./shared/outputs'),
     COMFYWIRE_DEFAULT_WORKFLOW: z.string().default('sd15-txt2img'),
     COMFYWIRE_CLIENT_ID: optionalText,
@@ -131,7 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const config: Config = {
     comfyUrl: e.COMFYUI_URL.replace(/\/+$/, ''),
     auth: authFrom(e),
-    workflowsDir: resolve(cwd, e.COMFYWIRE_WORKFLOWS_DIR),
+    workflowsDir: e.COMFYWIRE_WORKFLOWS_DIR ? resolve(cwd, e.COMFYWIRE_WORKFLOWS_DIR) : defaultWorkflowsDir(cwd),
     outputDir: resolve(cwd, e.COMFYWIRE_OUTPUT_DIR),
     defaultWorkflow: e.COMFYWIRE_DEFAULT_WORKFLOW,
     clientId: e.COMFYWIRE_CLIENT_ID ?? randomUUID(),
@@ -148,6 +152,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   Object.freeze(config.http);
   Object.freeze(config.auth);
   return Object.freeze(config);
+}
+
+/**
+ * `./workflows` when the working directory has one (a project of the user's), otherwise the
+ * templates shipped with comfywire, so an installed CLI works from any folder.
+ */
+function defaultWorkflowsDir(cwd: string): string {
+  const local = resolve(cwd, 'workflows');
+  if (existsSync(local)) return local;
+  return fileURLToPath(new URL(SHIPPED_WORKFLOWS, import.meta.url));
 }
 
 function authFrom(e: z.infer<typeof EnvSchema>): ComfyAuth {

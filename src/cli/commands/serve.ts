@@ -1,7 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { createServer } from '../../mcp/server.js';
-import { startHttpServer } from '../../mcp/http/index.js';
 import { startFeed } from '../../feed/feed-server.js';
 import { createRuntime, type Runtime } from '../runtime.js';
 import { handleError } from '../handle-error.js';
@@ -47,6 +44,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const feed = config.feed ? await startFeed(engine, logger, opts.http ? 'serve --http' : 'serve').catch(() => undefined) : undefined;
   let stop: () => Promise<void>;
   if (opts.http) {
+    const { startHttpServer } = await import('../../mcp/http/index.js');
     const http = await startHttpServer({
       deps: { engine, config, logger },
       host: opts.host ?? config.http.host,
@@ -57,6 +55,9 @@ async function runServe(opts: ServeOptions): Promise<void> {
     if (!config.http.token) process.stderr.write(`bearer token (shown once; set COMFYWIRE_HTTP_TOKEN to fix it): ${http.token}\n`);
     stop = () => http.close();
   } else {
+    // Loaded here, not at the top: other commands should not pay for the MCP SDK at start-up.
+    const { createServer } = await import('../../mcp/server.js');
+    const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
     const { server, cleanup } = createServer({ engine, config, logger });
     const transport = new StdioServerTransport();
     await server.connect(transport);
