@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { Engine } from '../../src/engine.js';
+import { silentLogger } from '../../src/logger.js';
+import { createServer, type McpDeps } from '../../src/mcp/server.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+
+/**
+ * A real SDK client joined in memory to the server, backed by a real engine pointed at the
+ * simulator on a free loopback port: the whole path but the stdio framing.
+ */
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface Harness {
+  client: Client;
+  sim: Simulator;
+  engine: Engine;
+  config: Readonly<Config>;
+  outputDir: string;
+  call(name: string, args?: Record<string, unknown>, options?: Parameters<Client['callTool']>[2]): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  stepDelayMs?: number;
+  env?: Record<string, string>;
+  deps?: Partial<McpDeps>;
+  /** Point the engine at a dead port instead of the simulator. */
+  comfyDown?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = await startSimulator({ port: 0, stepDelayMs: options.stepDelayMs ?? 20 });
+  const outputDir = mkdtempSync(path.join(tmpdir(), 'comfywire-mcp-'));
+  const config = loadConfig(
+    {},
+    {
+      envFile: path.join(outputDir, 'no.env'),
+      overrides: {
+        COMFYUI_URL: options.comfyDown ? 'http://127.0.0.1:9' : sim.url,
+        COMFYWIRE_OUTPUT_DIR: outputDir,
+        COMFYWIRE_WORKFLOWS_DIR: path.join(REPO, 'workflows'),
+        COMFYWIRE_REQUEST_TIMEOUT_MS: options.comfyDown ? '1500' : '10000',
+        ...options.env,
+      },
+    },
+  );
+  const logger = silentLogger();
+  const engine = new Engine({ config, logger });
+  if (!options.comfyDown) engine.start();
+  const { server, cleanup } = createServer({ engine, config, logger, cwd: outputDir, ...options.deps });
+  const client = new Client({ name: 'mcp-test', version: '1.0.0' });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
+  return {
+    client,
+    sim,
+    engine,
+    config,
+    outputDir,
+    call: async (name, args = {}, opts) => (await client.callTool({ name, arguments: args }, undefined, opts)) as CallToolResult,
+    close: async () => {
+      await client.close();
+      await cleanup();
+      await server.close();
+      await engine.close();
+      await sim.close();
+      rmSync(outputDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function textOf(result: CallToolResult): string {
+  return result.content
+    .filter((c): c is { type: 'text'; text: string } => c.type === 'text')
+    .map((c) => c.text)
+    .join('\n');
+}
