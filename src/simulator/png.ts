@@ -27,10 +27,10 @@ export function crc32(data: Uint8Array): number {
 
 function chunk(type: string, data: Buffer): Buffer {
   const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const out = Buffer.alloc(8 + typeAndData.length + 4);
+  const out = Buffer.alloc(4 + typeAndData.length + 4);
   out.writeUInt32BE(data.length, 0);
   typeAndData.copy(out, 4);
-  out.writeUInt32BE(crc32(typeAndData), 8 + data.length);
+  out.writeUInt32BE(crc32(typeAndData), 4 + typeAndData.length);
   return out;
 }
 

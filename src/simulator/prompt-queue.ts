@@ -46,20 +46,25 @@ export class PromptQueue {
     this.waiters.splice(0).forEach((w) => w());
   }
 
-  /** Resolves with the next item once one is pending (it becomes the running item), or undefined once `stop()` says so. */
-  async take(stop: () => boolean): Promise<QueueItem | undefined> {
+  /** Resolves true once an item is pending, or false as soon as `stop()` says so. */
+  async waitForItem(stop: () => boolean): Promise<boolean> {
     while (this.heap.length === 0) {
-      if (stop()) return undefined;
+      if (stop()) return false;
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
-    if (stop()) return undefined;
-    const item = heapPop(this.heap, less) as QueueItem;
+    return !stop();
+  }
+
+  /** Pops the lowest item; it becomes the running item. */
+  take(): QueueItem | undefined {
+    const item = heapPop(this.heap, less);
+    if (!item) return undefined;
     this.runningItem = item;
     this.onChange();
     return item;
   }
 
-  /** Wakes a pending take() so a stopping worker can notice. */
+  /** Wakes a pending waitForItem() so a stopping worker can notice. */
   wake(): void {
     this.waiters.splice(0).forEach((w) => w());
   }

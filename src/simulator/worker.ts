@@ -1,4 +1,5 @@
 import type { OutputCache } from './cache.js';
+import { sleep } from './clock.js';
 import type { Executor } from './executor.js';
 import type { HistoryStore } from './history-store.js';
 import type { PromptQueue } from './prompt-queue.js';
@@ -8,6 +9,9 @@ import type { WsHub } from './ws-hub.js';
  * The single prompt worker: take the lowest item, run it, write history, broadcast status,
  * then tell the submitter `executing {node: null}` (the "history is readable" signal).
  */
+/** Latency between an item being queued and the worker taking it. */
+const PICKUP_DELAY_MS = 10;
+
 export class Worker {
   private stopped = false;
   private paused = false;
@@ -57,7 +61,12 @@ export class Worker {
     const { queue, executor, history, hub } = this.deps;
     while (!this.stopped) {
       while (this.paused && !this.stopped) await new Promise<void>((r) => this.resumeWaiters.push(r));
-      const item = await queue.take(() => this.stopped || this.paused);
+      if (!(await queue.waitForItem(() => this.stopped || this.paused))) continue;
+      // ComfyUI's worker is another thread: a prompt posted right after another one is
+      // usually queued before the worker picks the first (recorded: status 1, 2, 2).
+      await sleep(PICKUP_DELAY_MS);
+      if (this.stopped || this.paused) continue;
+      const item = queue.take();
       if (!item) continue;
       const signal = this.abort.signal;
       const entry = await executor.run(item, signal).catch(() => undefined);
