@@ -2,13 +2,15 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Subscription } from 'rxjs';
 import type { GenerateRequest } from '../../generation/request.js';
-import { describeError } from '../../errors.js';
+import { PromptRejectedError, describeError } from '../../errors.js';
+import type { TrackedJob } from '../../../streams/job-tracker.js';
 import type { ToolContext } from '../deps.js';
 import { allowedFile } from '../allowed-paths.js';
 import { jobText } from '../job-text.js';
 import { jobView } from '../job-view.js';
 import { describeProgress, progressSender, progressSteps } from '../progress.js';
-import { failure } from '../results.js';
+import { diagnoseRejection } from '../diagnose.js';
+import { errorText, failure } from '../results.js';
 import type { GenerateImageArgs } from '../tools/generate-image.js';
 import { cancelledResult, handleResult, successResult, type GenerateFacts } from './result.js';
 import { waitForJob } from './wait.js';
@@ -17,6 +19,11 @@ import { waitForJob } from './wait.js';
 const CANCEL_SETTLE_MS = 5_000;
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+const diagnoseDeps = (ctx: ToolContext) => ({
+  listModels: (folder: string) => ctx.engine.client.listModels(folder),
+  objectInfo: () => ctx.engine.objectInfo(),
+});
 
 function toRequest(args: GenerateImageArgs, inputImage: string | undefined): GenerateRequest {
   const req: GenerateRequest = {};
@@ -53,7 +60,15 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes };
   if (extra.signal.aborted) return failure('The request was cancelled before the job was submitted; nothing was queued.');
 
-  const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
+  let job: TrackedJob;
+  try {
+    job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
+  } catch (error) {
+    if (!(error instanceof PromptRejectedError)) throw error;
+    // ComfyUI's own lists are cut at 20 entries: add the closest model names it left out.
+    const hints = await diagnoseRejection(error.problems, diagnoseDeps(ctx));
+    return failure([errorText(error), ...hints, ...facts.notes].join('\n'));
+  }
   logger.info(`generate_image: submitted ${job.promptId} (${prepared.templateName})`);
 
   // Notifications go out one after another, in state order; the final one joins the same chain.
@@ -101,7 +116,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   }
   await stopProgress();
   const state = outcome.state;
-  const view = await jobView(state, { listModels: (f) => engine.client.listModels(f), objectInfo: () => engine.objectInfo() }, {
+  const view = await jobView(state, diagnoseDeps(ctx), {
     ours: true,
     context: job.ctx,
   });
