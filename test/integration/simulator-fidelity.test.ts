@@ -109,7 +109,7 @@ describe.each(SCENARIOS)('transcript %s', (name) => {
       if (SHAPE_ONLY.some((re) => re.test(path)) || name === 'k2_missing_checkpoint') {
         expect({ path, body: shape(ours) }).toEqual({ path, body: shape(recorded) });
       } else if (typeof recorded === 'object' && recorded && 'binary' in recorded) {
-        expect((ours as { head_hex: string }).head_hex).toBe((recorded as { head_hex: string }).head_hex);
+        expect((ours as { head_hex: string }).head_hex).toBe((recorded as unknown as { head_hex: string }).head_hex);
       } else {
         expect({ path, body: ours }).toEqual({ path, body: recorded });
       }
