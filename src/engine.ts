@@ -131,6 +131,10 @@ export class Engine {
 
   /** Resolves once the socket is open; rejects with ComfyUnreachableError after `timeoutMs`. */
   async waitUntilOpen(timeoutMs = this.config.requestTimeoutMs): Promise<void> {
+    if (this.connection.state === 'open') return;
+    // An HTTP probe turns "the socket will not open" into the precise reason at once:
+    // ComfyUnreachableError (nothing listens) or ComfyAuthRefusedError (a proxy said 401/403).
+    await this.client.getPromptCounter();
     const opened = this.connection.state$.pipe(
       filter((s) => s === 'open'),
       map(() => true),
