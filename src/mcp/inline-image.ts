@@ -47,20 +47,28 @@ export async function inlineImage(source: string | Buffer, budget: InlineBudget 
   const height = meta.autoOrient?.height ?? meta.height;
   if (!width || !height) return undefined;
 
+  // Decode, orient, scale and flatten once; each quality attempt only re-encodes those pixels.
   let edge = Math.min(maxEdge, Math.max(width, height));
+  let pixels = await sharp(source, { animated: false })
+    .rotate()
+    .resize({ width: edge, height: edge, fit: 'inside', withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   let last: { data: Buffer; info: sharp.OutputInfo } | undefined;
   for (;;) {
+    const raw = { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels };
     for (const quality of QUALITIES) {
-      last = await sharp(source, { animated: false })
-        .rotate()
-        .resize({ width: edge, height: edge, fit: 'inside', withoutEnlargement: true })
-        .flatten({ background: '#ffffff' })
-        .jpeg({ quality, mozjpeg: true })
-        .toBuffer({ resolveWithObject: true });
+      last = await sharp(pixels.data, { raw }).jpeg({ quality }).toBuffer({ resolveWithObject: true });
       if (last.data.length <= maxBytes) return toInline(last);
     }
     if (edge <= MIN_EDGE) break;
     edge = Math.max(MIN_EDGE, Math.floor(edge * SHRINK));
+    pixels = await sharp(pixels.data, { raw })
+      .resize({ width: edge, height: edge, fit: 'inside' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
   }
   // A pathological image that stays over budget even tiny: send the smallest attempt rather than nothing.
   return last && last.data.length <= maxBytes * 2 ? toInline(last) : undefined;

@@ -76,22 +76,23 @@ export async function successResult(state: JobState, view: JobView, facts: Gener
   if (state.texts.length) lines.push('Text outputs:', ...state.texts.map((t) => `> ${t}`));
   lines.push(...facts.notes);
 
-  const content: CallToolResult['content'] = [];
-  let inlined = 0;
-  for (const file of view.files) {
-    if (file.kind === 'image' && inlined < MAX_INLINE_IMAGES) {
-      const img = await inlineImage(file.path).catch((e: unknown) => {
+  // Up to four previews, encoded in parallel: this sits between the end of the run and the answer.
+  const candidates = view.files.filter((f) => f.kind === 'image').slice(0, MAX_INLINE_IMAGES);
+  const previews = await Promise.all(
+    candidates.map((file) =>
+      inlineImage(file.path).catch((e: unknown) => {
         logger.warn(`could not downscale ${file.path}: ${String(e)}`);
         return undefined;
-      });
-      if (img) {
-        content.push({ type: 'image', data: img.data, mimeType: img.mimeType });
-        inlined++;
-      }
-    } else if (file.kind === 'text' && file.bytes <= MAX_INLINE_TEXT_FILE) {
-      const body = await readFile(file.path, 'utf8').catch(() => undefined);
-      if (body !== undefined) lines.push(`Contents of ${file.filename}:\n${body}`);
-    }
+      }),
+    ),
+  );
+  const content: CallToolResult['content'] = [];
+  for (const img of previews) if (img) content.push({ type: 'image', data: img.data, mimeType: img.mimeType });
+  const inlined = content.length;
+  for (const file of view.files) {
+    if (file.kind !== 'text' || file.bytes > MAX_INLINE_TEXT_FILE) continue;
+    const body = await readFile(file.path, 'utf8').catch(() => undefined);
+    if (body !== undefined) lines.push(`Contents of ${file.filename}:\n${body}`);
   }
   const images = view.files.filter((f) => f.kind === 'image').length;
   if (images > inlined) lines.push(`${inlined} of ${images} images shown inline (downscaled); all are on disk at the paths above.`);
