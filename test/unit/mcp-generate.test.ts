@@ -165,3 +165,42 @@ test('cancelling the call while queued removes it; the running job is untouched'
   expect(cancel.structuredContent).toEqual({ prompt_id: firstId, outcome: 'interrupted' });
   expect(textOf(cancel)).toMatch(/interrupted/);
 });
+
+test('get_workflow_status follows a running job, and get_queue marks ours apart from a foreign prompt', async () => {
+  const started = await h.call('generate_image', { prompt: 'watched', steps: 150, width: 128, height: 128, wait: false });
+  const id = (started.structuredContent as unknown as GenerateOut).prompt_id;
+  // A prompt from another client (no client_id), queued behind ours.
+  const foreign = await fetch(`${h.sim.url}/prompt`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      prompt: {
+        '1': { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 0 } },
+        '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+      },
+    }),
+  });
+  const foreignId = ((await foreign.json()) as { prompt_id: string }).prompt_id;
+
+  const job = await until(async () => {
+    const r = await h.call('get_workflow_status', { prompt_id: id });
+    const j = (r.structuredContent as { job: { status: string; current_node?: { class_type?: string; value?: number; max?: number }; progress: number; elapsed_ms?: number } }).job;
+    return j.status === 'running' && (j.current_node?.value ?? 0) > 2 ? { j, text: textOf(r) } : undefined;
+  });
+  expect(job.j.current_node).toMatchObject({ class_type: 'KSampler', max: 150 });
+  expect(job.j.progress).toBeGreaterThan(0);
+  expect(job.j.elapsed_ms).toBeGreaterThan(0);
+  expect(job.text).toMatch(/is running: \d+%, at node 3 .*KSampler.*step \d+\/150/);
+
+  const q = await h.call('get_queue');
+  const view = q.structuredContent as { running: Array<{ prompt_id: string; ours: boolean }>; pending: Array<{ prompt_id: string; ours: boolean; position: number }> };
+  expect(view.running).toEqual([expect.objectContaining({ prompt_id: id, ours: true })]);
+  expect(view.pending).toEqual([expect.objectContaining({ prompt_id: foreignId, ours: false, position: 1 })]);
+  expect(textOf(q)).toMatch(/#0 .* running \(ours, sd15-txt2img\)/);
+
+  const pendingForeign = await h.call('get_workflow_status', { prompt_id: foreignId });
+  expect(pendingForeign.structuredContent).toMatchObject({ job: { status: 'queued', ours: false, queue_position: 1 } });
+
+  expect((await h.call('cancel_job', { prompt_id: foreignId })).structuredContent).toMatchObject({ outcome: 'dequeued' });
+  expect((await h.call('cancel_job', { prompt_id: id })).structuredContent).toMatchObject({ outcome: 'interrupted' });
+});
