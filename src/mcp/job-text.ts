@@ -38,6 +38,10 @@ export function jobText(view: JobView): string {
       break;
     }
     case 'success':
+      if (!view.settled) {
+        lines.push(`Job ${id} finished; its outputs are being downloaded. Call get_workflow_status again in a moment for the file paths.`);
+        break;
+      }
       lines.push(`Job ${id} succeeded in ${secs(view.duration_ms)}${view.workflow ? ` (workflow ${view.workflow})` : ''}.`);
       if (view.files.length + view.missing_files.length > 0) lines.push('Files:', ...filesText(view));
       else lines.push('It produced no files.');

@@ -108,8 +108,8 @@ test('a render longer than timeout_s returns a handle, and the job still complet
   expect(textOf(r)).toContain(out.prompt_id);
   const done = await until(async () => {
     const s = await h.call('get_workflow_status', { prompt_id: out.prompt_id });
-    const job = (s.structuredContent as { job: { status: string; files: Array<{ path: string }> } }).job;
-    return job.status === 'success' ? job : undefined;
+    const job = (s.structuredContent as { job: { status: string; settled: boolean; files: Array<{ path: string }> } }).job;
+    return job.status === 'success' && job.settled ? job : undefined;
   });
   expect(done.files).toHaveLength(1);
   expect(existsSync(done.files[0]!.path)).toBe(true);
