@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { runCli, startCli, exitOf } from '../helpers/cli.js';
+
+/** The built `comfywire` binary, as a person runs it from a terminal. */
+
+describe('comfywire generate', () => {
+  let out: string;
+  beforeEach(() => {
+    out = mkdtempSync(join(tmpdir(), 'comfywire-cli-'));
+  });
+  afterEach(() => rmSync(out, { recursive: true, force: true }));
+
+  it('--simulate: live progress on stderr, a real PNG downloaded, its path on stdout', async () => {
+    const r = await runCli(['generate', 'a lighthouse at dusk', '--simulate', '--seed', '5', '--steps', '4', '--width', '96', '--height', '64'], {
+      env: { COMFYWIRE_OUTPUT_DIR: out },
+    });
+    expect(r.stderr).toContain('KSampler');
+    expect(r.stderr).toMatch(/step 4\/4/);
+    expect(r.code).toBe(0);
+    const paths = r.stdout.trim().split('\n');
+    expect(paths).toHaveLength(1);
+    expect(paths[0]!.startsWith(out)).toBe(true);
+    const meta = await sharp(paths[0]!).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['png', 96, 64]);
+    expect(r.stderr).toContain('seed 5');
+  });
+
+  it('--json prints one object with status, seed and files', async () => {
+    const r = await runCli(['generate', 'json please', '--simulate', '--steps', '2', '--width', '64', '--height', '64', '--json'], {
+      env: { COMFYWIRE_OUTPUT_DIR: out },
+    });
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { status: string; seed: number; files: string[]; prompt_id: string };
+    expect(result.status).toBe('success');
+    expect(Number.isSafeInteger(result.seed)).toBe(true);
+    expect(existsSync(result.files[0]!)).toBe(true);
+    expect(readFileSync(result.files[0]!).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('an unknown workflow exits 2 and lists the available ones', async () => {
+    const r = await runCli(['generate', 'x', '--simulate', '--workflow', 'nope'], { env: { COMFYWIRE_OUTPUT_DIR: out } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('No workflow template named "nope"');
+    expect(r.stderr).toContain('sd15-txt2img');
+  });
+
+  it('an out-of-range value exits 2 and says the allowed range', async () => {
+    const r = await runCli(['generate', 'x', '--simulate', '--steps', '100000'], { env: { COMFYWIRE_OUTPUT_DIR: out } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/steps/);
+    expect(r.stderr).toMatch(/150/);
+  });
+
+  it('an unreachable configured ComfyUI exits 1 and names the URL', async () => {
+    const r = await runCli(['generate', 'x'], { env: { COMFYUI_URL: 'http://127.0.0.1:9', COMFYWIRE_OUTPUT_DIR: out } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('http://127.0.0.1:9');
+    expect(r.stderr).toMatch(/hint:/);
+  });
+
+  it('an invalid setting exits 2 and names the variable', async () => {
+    const r = await runCli(['generate', 'x'], { env: { COMFYUI_URL: 'ftp://nowhere' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('COMFYUI_URL');
+  });
+
+  it('a generation failure (execution error) exits 1 and explains it', async () => {
+    // The simulator has no such checkpoint, and an explicit choice is never substituted.
+    const r = await runCli(['generate', 'x', '--simulate', '--checkpoint', 'sdxl_base.safetensors'], { env: { COMFYWIRE_OUTPUT_DIR: out } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/sdxl_base\.safetensors/);
+    expect(r.stderr).toMatch(/v1-5-pruned-emaonly|sd15-random/);
+  });
+});
+
+describe('comfywire simulate + tail', () => {
+  it('tail prints the live stream of a simulator, reconnect notices included, and exits 0 on Ctrl-C', async () => {
+    const sim = await startCli(['simulate', '--port', '0', '--step-delay', '5'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const url = sim.match[1]!;
+    try {
+      const tail = await startCli(['tail'], /connected to http/, { env: { COMFYUI_URL: url } });
+      // A prompt posted without client_id: ComfyUI broadcasts its progress to every socket.
+      const res = await fetch(`${url}/prompt`, {
+        method: 'POST',
+        body: JSON.stringify({
+          prompt: {
+            '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 3, delay_ms: 10, nonce: 1 } },
+            '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+          },
+        }),
+      });
+      expect(res.status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (!/progress .*3\/3/.test(tail.output().stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const { stdout, stderr } = tail.output();
+      expect(stdout).toMatch(/status\s+queue_remaining=1/);
+      expect(stdout).toMatch(/progress .*█.* 3\/3/);
+      expect(stderr).toMatch(/only to the client that submitted/);
+      tail.child.kill('SIGINT');
+      expect(await exitOf(tail.child)).toBe(0);
+    } finally {
+      sim.child.kill('SIGINT');
+      await exitOf(sim.child);
+    }
+  });
+
+  it('tail --json prints raw JSON lines filtered by --prompt', async () => {
+    const sim = await startCli(['simulate', '--port', '0', '--step-delay', '5'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const url = sim.match[1]!;
+    try {
+      const tail = await startCli(['tail', '--json', '--prompt', 'feedbeef'], /connected to http/, { env: { COMFYUI_URL: url } });
+      for (const id of ['feedbeef-0000-4000-8000-000000000001', 'cafecafe-0000-4000-8000-000000000002']) {
+        await fetch(`${url}/prompt`, {
+          method: 'POST',
+          body: JSON.stringify({
+            prompt_id: id,
+            prompt: {
+              '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 2, delay_ms: 5, nonce: id.length + id.charCodeAt(0) } },
+              '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+            },
+          }),
+        });
+      }
+      const deadline = Date.now() + 10_000;
+      while (tail.output().stdout.split('\n').filter(Boolean).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const lines = tail.output().stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { prompt_id?: string } });
+      expect(lines.length).toBeGreaterThanOrEqual(4);
+      for (const l of lines) expect(l.data.prompt_id).toBe('feedbeef-0000-4000-8000-000000000001');
+      expect(lines.map((l) => l.type)).toContain('progress');
+      tail.child.kill('SIGINT');
+      expect(await exitOf(tail.child)).toBe(0);
+    } finally {
+      sim.child.kill('SIGINT');
+      await exitOf(sim.child);
+    }
+  });
+});
