@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import { Engine } from '../engine.js';
 import { ComfyUnreachableError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
-import { startSimulator, type Simulator } from '../simulator/index.js';
+import type { Simulator } from '../simulator/index.js';
 
 /**
  * Builds what a command needs: configuration, a logger on stderr, an engine — and, with
@@ -65,6 +65,8 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
   }
   let simulator: Simulator | undefined;
   if (simulate) {
+    // Loaded only when used: the simulator's node set and object_info cost start-up time.
+    const { startSimulator } = await import('../simulator/index.js');
     simulator = await startSimulator({ port: 0, logger });
     config = loadConfig(process.env, { overrides: { ...options.overrides, COMFYUI_URL: simulator.url } });
     logger.info(`embedded simulator listening on ${simulator.url}`);

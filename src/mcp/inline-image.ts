@@ -1,4 +1,9 @@
-import sharp from 'sharp';
+import type sharpType from 'sharp';
+
+type Sharp = typeof sharpType;
+let sharpModule: Promise<Sharp> | undefined;
+/** sharp loads libvips (tens of ms): only when the first image is encoded, not at server start. */
+const loadSharp = (): Promise<Sharp> => (sharpModule ??= import('sharp').then((m) => m.default));
 
 /**
  * A downscaled copy of an output image for inline tool content: enough for a model to see what
@@ -36,7 +41,8 @@ export interface InlineBudget {
 export async function inlineImage(source: string | Buffer, budget: InlineBudget = {}): Promise<InlineImage | undefined> {
   const maxEdge = budget.maxEdge ?? INLINE_MAX_EDGE;
   const maxBytes = budget.maxBytes ?? INLINE_MAX_BYTES;
-  let meta: sharp.Metadata;
+  const sharp = await loadSharp();
+  let meta: sharpType.Metadata;
   try {
     // Only the first frame of an animation: a still is what fits the budget.
     meta = await sharp(source, { animated: false }).metadata();
@@ -56,7 +62,7 @@ export async function inlineImage(source: string | Buffer, budget: InlineBudget 
     .removeAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
-  let last: { data: Buffer; info: sharp.OutputInfo } | undefined;
+  let last: { data: Buffer; info: sharpType.OutputInfo } | undefined;
   for (;;) {
     const raw = { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels };
     for (const quality of QUALITIES) {
@@ -74,7 +80,7 @@ export async function inlineImage(source: string | Buffer, budget: InlineBudget 
   return last && last.data.length <= maxBytes * 2 ? toInline(last) : undefined;
 }
 
-function toInline(out: { data: Buffer; info: sharp.OutputInfo }): InlineImage {
+function toInline(out: { data: Buffer; info: sharpType.OutputInfo }): InlineImage {
   return {
     data: out.data.toString('base64'),
     mimeType: 'image/jpeg',
