@@ -199,14 +199,29 @@ export function isEndOfRun(event: ComfyEvent): boolean {
   return event.type === 'executing' && event.data.node === null && event.data.prompt_id !== undefined;
 }
 
+export type MessageCheck = { event: ComfyEvent } | { issues: string[] };
+
+/** How many schema issues of a rejected message are kept for the log. */
+const MAX_REPORTED_ISSUES = 5;
+
 /**
- * Validate one `{type, data}` message into a ComfyEvent. Unknown types pass through as `unknown`;
- * a known type whose data does not match its schema returns undefined (the caller logs and drops it).
+ * Validate one `{type, data}` message into a ComfyEvent. Unknown types pass through as `unknown`
+ * (custom nodes send their own); a known type whose data does not fit its schema yields the issues.
  */
+export function checkMessage(type: string, data: unknown): MessageCheck {
+  if (!Object.hasOwn(KnownMessageSchemas, type)) return { event: { type: 'unknown', data: { type, data } } };
+  const parsed = KnownMessageSchemas[type as KnownMessageType].safeParse(data);
+  if (!parsed.success) {
+    return {
+      issues: parsed.error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => `${issue.path.join('.') || '(data)'}: ${issue.message}`),
+    };
+  }
+  // The schema was chosen by `type`, so the pair is consistent; TypeScript cannot correlate them.
+  return { event: { type, data: parsed.data } as ComfyEvent };
+}
+
+/** checkMessage without the reasons: undefined when the data does not fit. */
 export function parseMessage(type: string, data: unknown): ComfyEvent | undefined {
-  if (!Object.hasOwn(KnownMessageSchemas, type)) return { type: 'unknown', data: { type, data } };
-  const schema = KnownMessageSchemas[type as KnownMessageType];
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) return undefined;
-  return { type, data: parsed.data } as ComfyEvent;
+  const checked = checkMessage(type, data);
+  return 'event' in checked ? checked.event : undefined;
 }

@@ -1,4 +1,4 @@
-import { KnownMessageSchemas, type ComfyEvent, type KnownMessageType } from './messages.js';
+import { checkMessage, type ComfyEvent } from './messages.js';
 
 /**
  * Called for every frame that is dropped, with a short reason and facts for the log.
@@ -8,8 +8,6 @@ export type FrameReporter = (problem: string, details: Record<string, unknown>) 
 
 /** How much of a dropped frame goes into the log (frames can be megabytes of traceback). */
 export const FRAME_EXCERPT_CHARS = 200;
-/** How many schema issues of a dropped frame are listed. */
-const MAX_REPORTED_ISSUES = 5;
 
 const ignore: FrameReporter = () => {};
 
@@ -32,23 +30,12 @@ export function parseFrame(text: string, report: FrameReporter = ignore): ComfyE
     return undefined;
   }
   const type = message['type'];
-  const data = message['data'];
-  if (!isKnownType(type)) return { type: 'unknown', data: { type, data } };
-
-  const parsed = KnownMessageSchemas[type].safeParse(data);
-  if (!parsed.success) {
-    const issues = parsed.error.issues
-      .slice(0, MAX_REPORTED_ISSUES)
-      .map((issue) => `${issue.path.join('.') || '(data)'}: ${issue.message}`);
-    report(`"${type}" message does not match its schema`, { type, issues, frame: excerpt(text) });
+  const checked = checkMessage(type, message['data']);
+  if ('issues' in checked) {
+    report(`"${type}" message does not match its schema`, { type, issues: checked.issues, frame: excerpt(text) });
     return undefined;
   }
-  // The schema was chosen by `type`, so the pair is consistent; TypeScript cannot correlate them.
-  return { type, data: parsed.data } as ComfyEvent;
-}
-
-function isKnownType(type: string): type is KnownMessageType {
-  return Object.hasOwn(KnownMessageSchemas, type);
+  return checked.event;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
