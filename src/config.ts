@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,7 @@ const EnvSchema = z
     COMFYWIRE_HTTP_HOST: z.string().default('127.0.0.1'),
     COMFYWIRE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8765),
     COMFYWIRE_HTTP_TOKEN: optionalText,
+    COMFYWIRE_UPLOAD_DIRS: optionalText,
     COMFYWIRE_FEED: z.enum(['on', 'off']).default('on'),
     COMFYWIRE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   })
@@ -90,6 +91,8 @@ export interface Config {
   toolWaitS: number;
   recentJobs: number;
   http: { host: string; port: number; token: string | undefined };
+  /** Extra folders whose files upload_image / input_image may send (besides cwd and outputDir). */
+  uploadDirs: readonly string[];
   feed: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -146,6 +149,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     toolWaitS: e.COMFYWIRE_TOOL_WAIT_S,
     recentJobs: e.COMFYWIRE_RECENT_JOBS,
     http: { host: e.COMFYWIRE_HTTP_HOST, port: e.COMFYWIRE_HTTP_PORT, token: e.COMFYWIRE_HTTP_TOKEN },
+    uploadDirs: Object.freeze(
+      (e.COMFYWIRE_UPLOAD_DIRS ?? '')
+        .split(delimiter)
+        .filter((d) => d.trim() !== '')
+        .map((d) => resolve(cwd, d.trim())),
+    ),
     feed: e.COMFYWIRE_FEED === 'on',
     logLevel: e.COMFYWIRE_LOG_LEVEL,
   };
