@@ -1,0 +1,71 @@
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { authHeaders, loadConfig } from '../../src/config.js';
+import { ConfigInvalidError } from '../../src/errors.js';
+
+describe('configuration', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'comfywire-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has working defaults and is frozen', () => {
+    const c = loadConfig({}, { cwd: dir });
+    expect(c.comfyUrl).toBe('http://127.0.0.1:8188');
+    expect(c.outputDir).toBe(join(dir, 'shared', 'outputs'));
+    expect(c.auth).toEqual({ kind: 'none' });
+    expect(c.clientId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => ((c as { comfyUrl: string }).comfyUrl = 'x')).toThrow();
+  });
+
+  it('uses ./workflows when the folder exists, else the shipped templates', () => {
+    expect(loadConfig({}, { cwd: dir }).workflowsDir).toMatch(/workflows$/);
+    expect(loadConfig({}, { cwd: dir }).workflowsDir).not.toBe(join(dir, 'workflows'));
+    mkdirSync(join(dir, 'workflows'));
+    expect(loadConfig({}, { cwd: dir }).workflowsDir).toBe(join(dir, 'workflows'));
+  });
+
+  it('reads .env, and the real environment wins over it', () => {
+    writeFileSync(join(dir, '.env'), 'COMFYUI_URL=http://gpu-box:8188/\nCOMFYWIRE_STEP=1\nCOMFYWIRE_TOOL_WAIT_S=20\n');
+    const fromFile = loadConfig({}, { cwd: dir });
+    expect(fromFile.comfyUrl).toBe('http://gpu-box:8188');
+    expect(fromFile.toolWaitS).toBe(20);
+    expect(loadConfig({ COMFYUI_URL: 'https://other:1' }, { cwd: dir }).comfyUrl).toBe('https://other:1');
+  });
+
+  it('an invalid value names the variable and the fix', () => {
+    const err = (() => {
+      try {
+        loadConfig({ COMFYUI_URL: 'ftp://x', COMFYWIRE_REQUEST_TIMEOUT_MS: '-5' }, { cwd: dir });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })() as ConfigInvalidError;
+    expect(err).toBeInstanceOf(ConfigInvalidError);
+    expect(err.message).toContain('COMFYUI_URL="ftp://x"');
+    expect(err.message).toContain('http:// or https://');
+    expect(err.message).toContain('COMFYWIRE_REQUEST_TIMEOUT_MS');
+    expect(err.hint).toContain('.env.example');
+  });
+
+  it('auth: bearer, basic, custom header (name and value together)', () => {
+    expect(authHeaders(loadConfig({ COMFYUI_AUTH_TOKEN: 't0k' }, { cwd: dir }).auth)).toEqual({ authorization: 'Bearer t0k' });
+    expect(authHeaders(loadConfig({ COMFYUI_AUTH_BASIC: 'me:p:w' }, { cwd: dir }).auth)).toEqual({
+      authorization: `Basic ${Buffer.from('me:p:w').toString('base64')}`,
+    });
+    expect(authHeaders(loadConfig({ COMFYUI_AUTH_HEADER_NAME: 'X-Api-Key', COMFYUI_AUTH_HEADER_VALUE: 'v' }, { cwd: dir }).auth)).toEqual({
+      'x-api-key': 'v',
+    });
+    expect(() => loadConfig({ COMFYUI_AUTH_HEADER_NAME: 'X-Api-Key' }, { cwd: dir })).toThrow(/COMFYUI_AUTH_HEADER_VALUE/);
+    expect(() => loadConfig({ COMFYUI_AUTH_BASIC: 'nocolon' }, { cwd: dir })).toThrow(/user:password/);
+  });
+
+  it('upload folders are split like PATH and resolved', () => {
+    const c = loadConfig({ COMFYWIRE_UPLOAD_DIRS: `imgs${process.platform === 'win32' ? ';' : ':'}/abs/pics` }, { cwd: dir });
+    expect(c.uploadDirs).toEqual([join(dir, 'imgs'), '/abs/pics']);
+  });
+});
