@@ -26,8 +26,13 @@ export function feedAddress(pid = process.pid): string {
   return process.platform === 'win32' ? `\\\\.\\pipe\\comfywire-feed-${pid}` : join(feedDir(), `feed-${pid}.sock`);
 }
 
-export function register(reg: FeedRegistration): string {
+/** The per-user folder, private to its owner (the feed carries prompts and file names). */
+export function ensureFeedDir(): void {
   mkdirSync(feedDir(), { recursive: true, mode: 0o700 });
+}
+
+export function register(reg: FeedRegistration): string {
+  ensureFeedDir();
   const file = join(feedDir(), `feed-${reg.pid}.json`);
   writeFileSync(file, JSON.stringify(reg), { mode: 0o600 });
   return file;

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../logger.js';
 import { promptIdOf } from '../../streams/messages.js';
-import { feedAddress, register, unregister } from './feed-address.js';
+import { ensureFeedDir, feedAddress, register, unregister } from './feed-address.js';
 import { serializeEvent, type FeedLine } from './feed-line.js';
 
 /** Beyond this many unsent bytes a slow reader is dropped rather than buffered without bound. */
@@ -15,6 +15,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 export async function startFeed(engine: Engine, logger: Logger, command: string): Promise<{ close(): Promise<void> }> {
   const address = feedAddress();
   unregister();
+  ensureFeedDir();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);

@@ -41,7 +41,13 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // Connect in the background: the server answers tools/list at once, and tools that need
   // ComfyUI report it unreachable with a hint if it is not there.
   engine.start();
-  const feed = config.feed ? await startFeed(engine, logger, opts.http ? 'serve --http' : 'serve').catch(() => undefined) : undefined;
+  const feed = config.feed
+    ? await startFeed(engine, logger, opts.http ? 'serve --http' : 'serve').catch((err: unknown) => {
+        // The feed is for debugging; the server is useful without it.
+        logger.warn(`no event feed for \`comfywire tail --attach\`: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      })
+    : undefined;
   let stop: () => Promise<void>;
   if (opts.http) {
     const { startHttpServer } = await import('../../mcp/http/index.js');
