@@ -5,7 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { CLI, childEnv } from '../helpers/cli.js';
+import { CLI, childEnv, exitOf, startCli } from '../helpers/cli.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
 
 /**
@@ -21,6 +21,7 @@ describe('comfywire MCP server over stdio', () => {
   let work: string;
   let client: Client;
   let stderr = '';
+  let serverPid: number | null = null;
 
   const call = (name: string, args: Record<string, unknown> = {}, options?: Parameters<Client['callTool']>[2]) =>
     client.callTool({ name, arguments: args }, undefined, options) as Promise<CallToolResult>;
@@ -38,13 +39,13 @@ describe('comfywire MCP server over stdio', () => {
         COMFYWIRE_OUTPUT_DIR: join(work, 'outputs'),
         COMFYWIRE_WORKFLOWS_DIR: WORKFLOWS_DIR,
         COMFYWIRE_LOG_LEVEL: 'info',
-        COMFYWIRE_FEED: 'off',
       }) as Record<string, string>,
       stderr: 'pipe',
     });
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(transport);
+    serverPid = transport.pid;
   });
 
   afterAll(async () => {
@@ -161,6 +162,24 @@ describe('comfywire MCP server over stdio', () => {
     const refused = await call('upload_image', { path: '/etc/hostname' });
     expect(refused.isError).toBe(true);
     expect(text(refused)).toMatch(/allowed/i);
+  });
+
+  it('tail --attach shows the server\'s own job events, node names and progress bars included', async () => {
+    const tail = await startCli(['tail', '--attach', String(serverPid)], /attached to comfywire pid/);
+    try {
+      const r = await call('generate_image', { prompt: 'watched', steps: 5, width: 64, height: 64 });
+      expect(r.isError).toBeFalsy();
+      const deadline = Date.now() + 5000;
+      while (!/execution_success/.test(tail.output().stdout) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      const out = tail.output().stdout;
+      expect(out).toMatch(/executing\s+#3 KSampler/);
+      expect(out).toMatch(/progress\s+#3 KSampler .* 5\/5/);
+      expect(out).toMatch(/executed\s+#9 .*\.png/);
+      expect(out).toMatch(/execution_success/);
+    } finally {
+      tail.child.kill('SIGINT');
+      expect(await exitOf(tail.child)).toBe(0);
+    }
   });
 
   it('bad input is an isError result that says what to do, and the server keeps serving', async () => {
