@@ -3,6 +3,7 @@ import type { Engine } from '../engine.js';
 import type { Logger } from '../logger.js';
 import type { GenerateRequest } from '../generation/request.js';
 import type { PreparedGeneration } from '../generation/prepare.js';
+import type { TaskSupport } from './tasks/index.js';
 
 /** What the MCP server is built from. Everything is injected; the server holds no module state. */
 export interface McpDeps {
@@ -28,4 +29,6 @@ export interface ToolContext extends McpDeps {
   prepare: NonNullable<McpDeps['prepare']>;
   /** Aborted by the server's cleanup: pending waits end, jobs keep running in ComfyUI. */
   closing: AbortSignal;
+  /** MCP Tasks (store + capability) when the server supports them; generate_image is then task-capable. */
+  tasks?: TaskSupport;
 }

@@ -5,6 +5,9 @@ import { uploadDirsFromEnv } from './allowed-paths.js';
 import type { McpDeps, ToolContext } from './deps.js';
 import { INSTRUCTIONS } from './instructions.js';
 import { registerTools } from './tools/index.js';
+import { registerPrompts } from './prompts/index.js';
+import { registerResources } from './resources/index.js';
+import { createTaskSupport } from './tasks/index.js';
 
 export type { McpDeps, ToolContext } from './deps.js';
 
@@ -15,22 +18,27 @@ export type { McpDeps, ToolContext } from './deps.js';
  */
 export function createServer(deps: McpDeps): { server: McpServer; cleanup: () => Promise<void> } {
   const closing = new AbortController();
+  const tasks = createTaskSupport();
   const ctx: ToolContext = {
     ...deps,
     cwd: deps.cwd ?? process.cwd(),
     uploadDirs: deps.uploadDirs ?? uploadDirsFromEnv(),
     prepare: deps.prepare ?? prepareGeneration,
     closing: closing.signal,
+    tasks,
   };
   const server = new McpServer(
     { name: 'comfywire', title: 'comfywire: ComfyUI for coding agents', version: VERSION },
-    { instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } },
+    tasks.withTasks({ instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } }),
   );
   registerTools(server, ctx);
+  registerPrompts(server, ctx);
+  registerResources(server, ctx);
   return {
     server,
     cleanup: async () => {
       closing.abort();
+      tasks.cleanup();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { ToolContext } from '../deps.js';
 import { runGeneration } from '../generate/run.js';
 import { GenerateOutputSchema } from '../generate/result.js';
 import { guarded } from '../results.js';
+import { registerTaskTool, untilDone } from '../tasks/index.js';
 
 export const GENERATE_IMAGE = 'generate_image';
 
@@ -64,19 +65,28 @@ function inputSchema(ctx: ToolContext) {
 export type GenerateImageArgs = z.infer<z.ZodObject<ReturnType<typeof inputSchema>>>;
 
 export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): void {
-  server.registerTool(
-    GENERATE_IMAGE,
-    {
-      title: 'Generate image',
-      description:
-        'Render a workflow template on ComfyUI with the given prompt and settings, and return the result: the file paths on ' +
-        'disk, downscaled previews inline, the seed used. Sends progress notifications when given a progress token. A render ' +
-        `longer than timeout_s (default ${ctx.config.toolWaitS} s) returns a prompt_id handle instead; follow it with ` +
-        'get_workflow_status, stop it with cancel_job. Call list_workflows first to see a workflow\'s parameters.',
-      inputSchema: inputSchema(ctx),
-      outputSchema: GenerateOutputSchema,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-    },
-    async (args, extra) => guarded(ctx.logger, GENERATE_IMAGE, () => runGeneration(ctx, args, extra)),
-  );
+  const config = {
+    title: 'Generate image',
+    description:
+      'Render a workflow template on ComfyUI with the given prompt and settings, and return the result: the file paths on ' +
+      'disk, downscaled previews inline, the seed used. Sends progress notifications when given a progress token. A render ' +
+      `longer than timeout_s (default ${ctx.config.toolWaitS} s) returns a prompt_id handle instead; follow it with ` +
+      'get_workflow_status, stop it with cancel_job. Call list_workflows first to see a workflow\'s parameters.',
+    inputSchema: inputSchema(ctx),
+    outputSchema: GenerateOutputSchema,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
+  };
+  const run = async (args: GenerateImageArgs, extra: Parameters<typeof runGeneration>[2]) =>
+    guarded(ctx.logger, GENERATE_IMAGE, () => runGeneration(ctx, args, extra));
+  if (ctx.tasks) {
+    // Task-capable (MCP Tasks): a task waits for the job's end; tasks/cancel interrupts or dequeues it.
+    registerTaskTool(server, GENERATE_IMAGE, config, {
+      store: ctx.tasks.store,
+      logger: ctx.logger,
+      run,
+      runTask: (args, extra) => run(untilDone(args, ctx.config.jobTimeoutMs), extra),
+    });
+    return;
+  }
+  server.registerTool(GENERATE_IMAGE, config, run);
 }
