@@ -1,5 +1,5 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { McpDeps } from '../deps.js';
 import { classifyFile, outputFiles } from '../outputs.js';
@@ -22,13 +22,18 @@ function inside(root: string, path: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
-/** The real path of an output file, or a not-found error; never a path outside the output folder. */
-export async function outputPath(outputDir: string, promptId: string, filename: string, uri: string): Promise<string> {
+/**
+ * The real path of an output file, or a not-found error; never a path outside the output folder.
+ * `recorded` is where the engine says it put the file (a ComfyUI subfolder adds a level below the
+ * job's folder); without a record, the file is looked for directly in <outputDir>/<prompt_id>/.
+ */
+export async function outputPath(outputDir: string, promptId: string, filename: string, uri: string, recorded?: string): Promise<string> {
   if (!SEGMENT.test(promptId) || !SEGMENT.test(filename)) throw notFound(uri, 'not a file in the output folder');
   const root = await realpath(outputDir).catch(() => undefined);
   if (!root) throw notFound(uri, `the output folder ${outputDir} does not exist yet`);
-  const real = await realpath(resolve(root, promptId, filename)).catch(() => undefined);
-  if (!real || !inside(root, real)) throw notFound(uri, 'no such output file');
+  const real = await realpath(recorded ?? resolve(root, promptId, filename)).catch(() => undefined);
+  const jobRoot = await realpath(resolve(root, promptId)).catch(() => undefined);
+  if (!real || !jobRoot || !inside(root, real) || !inside(jobRoot, real)) throw notFound(uri, 'no such output file');
   return real;
 }
 
@@ -57,7 +62,9 @@ export function registerOutputResources(server: McpServer, deps: McpDeps): void 
     async (uri, vars) => {
       const promptId = variable(vars['prompt_id'], uri.href);
       const filename = variable(vars['filename'], uri.href);
-      const path = await outputPath(deps.config.outputDir, promptId, filename, uri.href);
+      const state = deps.engine.jobs.get(promptId);
+      const recorded = state?.downloads.find((d) => basename(d.path) === filename)?.path;
+      const path = await outputPath(deps.config.outputDir, promptId, filename, uri.href, recorded);
       const info = await stat(path);
       if (!info.isFile()) throw notFound(uri.href, 'not a file');
       if (info.size > MAX_OUTPUT_BYTES) {
