@@ -27,7 +27,7 @@ export const DEFAULT_TASK_TTL_MS = 60 * 60_000;
 /** Direct calls only need their task until the SDK has read its result. */
 const DIRECT_TASK_TTL_MS = 60_000;
 /** Renders take seconds; polling faster than this only adds load. */
-export const TASK_POLL_INTERVAL_MS = 1_000;
+export const TASK_POLL_INTERVAL_MS = 500;
 /** Client-requested TTLs are capped so a forgotten task does not pin memory for days. */
 const MAX_TASK_TTL_MS = 24 * 60 * 60_000;
 
