@@ -69,15 +69,15 @@ test('output URIs never reach outside the output folder', async () => {
   writeFileSync(secret, 'secret');
   symlinkSync(secret, path.join(h.outputDir, out.prompt_id, 'link.txt'));
   try {
-  for (const uri of [
-    `comfywire://outputs/${out.prompt_id}/..%2F..%2Fcomfywire-secret-${process.pid}.txt`,
-    `comfywire://outputs/..%2F..%2F/comfywire-secret-${process.pid}.txt`,
-    `comfywire://outputs/../comfywire-secret-${process.pid}.txt`,
-    `comfywire://outputs/${out.prompt_id}/link.txt`,
-    `comfywire://outputs/${out.prompt_id}/missing.png`,
-  ]) {
-    await expect(h.client.readResource({ uri })).rejects.toThrow(/not found/i);
-  }
+    for (const uri of [
+      `comfywire://outputs/${out.prompt_id}/..%2F..%2Fcomfywire-secret-${process.pid}.txt`,
+      `comfywire://outputs/..%2F..%2F/comfywire-secret-${process.pid}.txt`,
+      `comfywire://outputs/../comfywire-secret-${process.pid}.txt`,
+      `comfywire://outputs/${out.prompt_id}/link.txt`,
+      `comfywire://outputs/${out.prompt_id}/missing.png`,
+    ]) {
+      await expect(h.client.readResource({ uri })).rejects.toThrow(/not found/i);
+    }
   } finally {
     rmSync(secret, { force: true });
   }
