@@ -4,6 +4,7 @@ import { generateCommand } from './commands/generate.js';
 import { simulateCommand } from './commands/simulate.js';
 import { tailCommand } from './commands/tail.js';
 import { serveCommand } from './commands/serve.js';
+import { installCommand } from './commands/install.js';
 import { handleError, EXIT_USAGE } from './handle-error.js';
 import { VERSION } from '../version.js';
 
@@ -21,6 +22,7 @@ program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(generateCommand());
 program.addCommand(tailCommand());
 program.addCommand(simulateCommand());
+program.addCommand(installCommand());
 
 try {
   await program.parseAsync(process.argv);
