@@ -29,7 +29,7 @@ async function readIfPresent(file: string): Promise<string | undefined> {
 
 export async function planInstall(target: ClientTarget, launch: ServerLaunch): Promise<InstallPlan> {
   const before = await readIfPresent(target.file);
-  const current = before === undefined ? {} : parseConfigText(before, target.file);
+  const current = before === undefined ? {} : withManualStep(() => parseConfigText(before, target.file), target, launch);
   const servers = current[target.serversKey];
   if (servers !== undefined && !isJsonObject(servers)) {
     throw new ClientConfigInvalidError(`${target.file}: "${target.serversKey}" is not an object, so comfywire cannot add itself to it.`, {
@@ -42,6 +42,21 @@ export async function planInstall(target: ClientTarget, launch: ServerLaunch): P
   const text = formatConfig(document, before === undefined ? 2 : detectIndent(before));
   const changed = before === undefined || JSON.stringify(document) !== JSON.stringify(current);
   return { target, existed: before !== undefined, document, text, changed };
+}
+
+/** A file we refuse to rewrite still gets comfywire if the person pastes the entry themselves. */
+function withManualStep<T>(read: () => T, target: ClientTarget, launch: ServerLaunch): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ClientConfigInvalidError)) throw error;
+    const snippet = JSON.stringify({ [SERVER_NAME]: target.entry(launch) });
+    throw new ClientConfigInvalidError(error.message, {
+      cause: error.cause,
+      hint: `${error.hint ?? ''} To register comfywire by hand, add this inside "${target.serversKey}": ${snippet.slice(1, -1)}`,
+      context: error.context,
+    });
+  }
 }
 
 export interface InstallOutcome {

@@ -49,7 +49,7 @@ export function parseConfigText(text: string, file: string): JsonObject {
         (comment
           ? 'The file seems to contain comments or trailing commas, which comfywire does not rewrite, to avoid losing them. '
           : `Fix the JSON near line ${line}${lineText ? ` ("${lineText.slice(0, 80)}")` : ''}, then run install again. `) +
-        'The file was left untouched; `comfywire install --dry-run` shows the entry to add by hand.',
+        'The file was left untouched.',
       context: { file, line, column },
     });
   }

@@ -50,6 +50,7 @@ describe('comfywire install (built CLI)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file} is not valid JSON (line`);
     expect(r.stderr).toMatch(/hint: .*left untouched/);
+    expect(r.stderr).toContain(`add this inside "mcpServers": "comfywire":{"command":"node","args":["${CLI}","serve"]`);
     expect(readFileSync(file, 'utf8')).toBe('{\n  "mcpServers": {\n    "a": {"command": "x"}\n  \n');
     expect(existsSync(`${file}.bak`)).toBe(false);
   });
