@@ -11,6 +11,9 @@ import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk
  *   createTask); the store remembers which tasks a client really asked for, so those direct calls
  *   run inline and stay out of tasks/list.
  */
+/** How long the task behind a plain (not task-augmented) call keeps its result. */
+export const DIRECT_TASK_TTL_MS = 30_000;
+
 export class JobTaskStore implements TaskStore {
   private readonly inner = new InMemoryTaskStore();
   private readonly requested = new Set<string>();
@@ -19,8 +22,11 @@ export class JobTaskStore implements TaskStore {
 
   async createTask(params: CreateTaskOptions, requestId: RequestId, request: Request, sessionId?: string): Promise<Task> {
     this.sweep();
-    const task = await this.inner.createTask(params, requestId, request, sessionId);
-    if ((request.params as { task?: unknown } | undefined)?.task !== undefined) this.requested.add(task.taskId);
+    const requested = (request.params as { task?: unknown } | undefined)?.task !== undefined;
+    // A direct call's task only carries its result to the SDK a moment later; holding it (inline
+    // images included) for the full TTL would only cost memory.
+    const task = await this.inner.createTask(requested ? params : { ...params, ttl: DIRECT_TASK_TTL_MS }, requestId, request, sessionId);
+    if (requested) this.requested.add(task.taskId);
     return task;
   }
 

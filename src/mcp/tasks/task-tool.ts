@@ -24,8 +24,6 @@ export type ToolRun<A> = (args: A, extra: Extra) => Promise<CallToolResult>;
 
 /** How long a finished task's result stays fetchable unless the client asked for another TTL. */
 export const DEFAULT_TASK_TTL_MS = 60 * 60_000;
-/** Direct calls only need their task until the SDK has read its result. */
-const DIRECT_TASK_TTL_MS = 60_000;
 /** Renders take seconds; polling faster than this only adds load. */
 export const TASK_POLL_INTERVAL_MS = 500;
 /** Client-requested TTLs are capped so a forgotten task does not pin memory for days. */
@@ -73,7 +71,7 @@ export function registerTaskTool<Shape extends ZodRawShapeCompat>(
         result = failure(`${name} failed unexpectedly: ${describeError(error)}`);
       }
       await store.storeTaskResult(task.taskId, 'completed', result, extra.sessionId);
-      return { task: { ...task, ttl: DIRECT_TASK_TTL_MS, status: 'completed' as const } };
+      return { task: { ...task, status: 'completed' as const } };
     }
 
     // A requested task: run in the background; tasks/cancel aborts this controller.
