@@ -1,6 +1,7 @@
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import type { JobState } from '../../streams/job-state.js';
+import { uriPart } from './resources/uri.js';
 
 /**
  * A job's output files as the MCP layer reports them: where each one lies on disk, what kind of
@@ -45,7 +46,7 @@ export function classifyFile(filename: string): { kind: OutputKind; mime: string
 
 /** The resources module serves `comfywire://outputs/{prompt_id}/{filename}` from the output folder. */
 export function outputUri(promptId: string, filename: string): string {
-  return `comfywire://outputs/${encodeURIComponent(promptId)}/${encodeURIComponent(filename)}`;
+  return `comfywire://outputs/${uriPart(promptId)}/${uriPart(filename)}`;
 }
 
 export const OutputFileSchema = z.object({
