@@ -8,16 +8,6 @@ import { ParameterInvalidError, UnsafePathError } from '../errors.js';
  * folder and COMFYWIRE_UPLOAD_DIRS. Symlinks are resolved first, so a link cannot lead outside.
  */
 
-export const UPLOAD_DIRS_ENV = 'COMFYWIRE_UPLOAD_DIRS';
-
-/** COMFYWIRE_UPLOAD_DIRS: extra folders, separated like PATH (`:` on POSIX, `;` on Windows). */
-export function uploadDirsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env[UPLOAD_DIRS_ENV] ?? '')
-    .split(delimiter)
-    .map((d) => d.trim())
-    .filter((d) => d !== '');
-}
-
 function inside(root: string, path: string): boolean {
   const rel = relative(root, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -49,7 +39,7 @@ export async function allowedFile(path: string, roots: readonly string[], cwd: s
     throw new UnsafePathError(`${wanted} is outside the folders comfywire may read.`, {
       hint:
         `Allowed folders: ${realRoots.join(', ')}. Copy the file into one of them, or add its folder to ` +
-        `${UPLOAD_DIRS_ENV} (separated by "${delimiter}") and restart the server.`,
+        `COMFYWIRE_UPLOAD_DIRS (separated by "${delimiter}") and restart the server.`,
       context: { path: wanted, allowed: realRoots },
     });
   }

@@ -13,7 +13,7 @@ export interface McpDeps {
   logger: Logger;
   /**
    * Folders upload_image and generate_image's input_image may read, besides the working directory
-   * and the output folder. Defaults to COMFYWIRE_UPLOAD_DIRS (see uploadDirsFromEnv).
+   * and the output folder. Defaults to config.uploadDirs (COMFYWIRE_UPLOAD_DIRS).
    */
   uploadDirs?: readonly string[];
   /** Base of relative paths; process.cwd() when absent. */

@@ -1,7 +1,6 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { prepareGeneration } from '../generation/prepare.js';
 import { VERSION } from '../version.js';
-import { uploadDirsFromEnv } from './allowed-paths.js';
 import type { McpDeps, ToolContext } from './deps.js';
 import { INSTRUCTIONS } from './instructions.js';
 import { registerTools } from './tools/index.js';
@@ -22,7 +21,7 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
   const ctx: ToolContext = {
     ...deps,
     cwd: deps.cwd ?? process.cwd(),
-    uploadDirs: deps.uploadDirs ?? uploadDirsFromEnv(),
+    uploadDirs: deps.uploadDirs ?? [...deps.config.uploadDirs],
     prepare: deps.prepare ?? prepareGeneration,
     closing: closing.signal,
     tasks,
