@@ -1,0 +1,70 @@
+/**
+ * Runs the checks in the order a person would fix things: runtime, configuration, the server,
+ * its socket, the templates against the server's nodes, models, and the output folder.
+ * Checks that cannot mean anything without an earlier one (no config, no server) are left out.
+ */
+import { ComfyClient } from '../comfy/client.js';
+import type { ObjectInfo } from '../comfy/types.js';
+import { checkConfig, checkNodeVersion, checkOutputWritable } from './local-checks.js';
+import { checkAuth, checkCheckpoints, checkReachable, checkWebSocket, fetchStats } from './server-checks.js';
+import { checkDefaultWorkflow, checkNodeClasses, checkTemplates, scanTemplates } from './template-checks.js';
+import { errorText, fail, type DoctorCheck } from './types.js';
+
+/** Doctor should report a dead server in seconds, not after the normal request timeout and retries. */
+export const DOCTOR_REQUEST_TIMEOUT_MS = 5_000;
+
+export interface DoctorOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Settings that win over the environment (e.g. the simulator's URL). */
+  overrides?: Record<string, string>;
+  websocketTimeoutMs?: number;
+}
+
+export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [checkNodeVersion()];
+  const { check, config } = checkConfig(options.env ?? process.env, options.overrides);
+  checks.push(check);
+  if (!config) return checks;
+
+  const client = new ComfyClient({
+    baseUrl: config.comfyUrl, auth: config.auth, clientId: config.clientId,
+    requestTimeoutMs: Math.min(config.requestTimeoutMs, DOCTOR_REQUEST_TIMEOUT_MS), retry: { retries: 0 },
+  });
+  const stats = await fetchStats(client);
+  checks.push(checkReachable(config.comfyUrl, stats));
+  const serving = stats.kind === 'ok';
+  if (stats.kind !== 'failed') checks.push(checkAuth(config, stats));
+
+  let objectInfo: ObjectInfo | undefined;
+  if (serving) {
+    checks.push(await checkWebSocket(config, options.websocketTimeoutMs));
+    try {
+      objectInfo = await client.getObjectInfo();
+    } catch (error) {
+      checks.push(fail('object_info', `GET /object_info failed: ${errorText(error)}`, 'Check the ComfyUI console: a custom node that fails to load can break /object_info.'));
+    }
+  }
+  const scan = await scanTemplates(config.workflowsDir, objectInfo);
+  checks.push(checkTemplates(config.workflowsDir, scan));
+  checks.push(checkDefaultWorkflow(config, scan));
+  if (objectInfo) checks.push(checkNodeClasses(scan, objectInfo));
+  if (serving) checks.push(await checkCheckpoints(client));
+  checks.push(await checkOutputWritable(config.outputDir));
+  return checks;
+}
+
+export function doctorPassed(checks: readonly DoctorCheck[]): boolean {
+  return checks.every((c) => c.status !== 'fail');
+}
+
+/** One line per check for stderr; a fix line under every warn and fail. */
+export function formatChecks(checks: readonly DoctorCheck[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  const lines = checks.flatMap((c) => [
+    `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}`,
+    ...(c.fix ? [`${' '.repeat(6 + width)}  fix: ${c.fix}`] : []),
+  ]);
+  const count = (s: string) => checks.filter((c) => c.status === s).length;
+  lines.push(`${count('ok')} ok, ${count('warn')} warn, ${count('fail')} fail`);
+  return `${lines.join('\n')}\n`;
+}
