@@ -13,7 +13,7 @@ import { startSimulator } from '../src/simulator/index.js';
 import { timingFactory } from './latency.js';
 import { percentile, type Figure } from './table.js';
 
-const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../comfywire.mjs', import.meta.url));
 
 /**
  * MCP figures. (1) From the end-of-run frame reaching our socket to the tools/call result reaching

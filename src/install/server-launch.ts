@@ -1,5 +1,5 @@
 /**
- * What a client runs to start comfywire: `node <this installation>/dist/src/cli/main.js serve`,
+ * What a client runs to start comfywire: `node <this installation>/dist/comfywire.mjs serve`,
  * with the settings that make it reach the same ComfyUI as the person running `install`.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,10 +19,14 @@ function absolutePaths(value: string, cwd: string): string {
   return value.split(delimiter).map((p) => (p.trim() === '' || isAbsolute(p.trim()) ? p.trim() : resolve(cwd, p.trim()))).join(delimiter);
 }
 
-/** From dist/src/install/ the entry point is ../cli/main.js; from the TypeScript sources (tests) it is the built one. */
+/**
+ * The bundled CLI, dist/comfywire.mjs (the package's bin, and the fastest to start). This module
+ * runs inside that bundle (dist/), from dist/src/install/ (tsc output) or from src/install/ (tests).
+ */
 export function cliEntryPoint(): string {
-  const built = new URL('../cli/main.js', import.meta.url);
-  return fileURLToPath(existsSync(built) ? built : new URL('../../dist/src/cli/main.js', import.meta.url));
+  const candidates = ['./comfywire.mjs', '../../comfywire.mjs', '../../dist/comfywire.mjs'].map((rel) => new URL(rel, import.meta.url));
+  const found = candidates.find((url) => existsSync(url)) ?? candidates[0]!;
+  return fileURLToPath(found);
 }
 
 function readDotEnv(cwd: string): Record<string, string> {

@@ -1,9 +1,5 @@
 import type sharpType from 'sharp';
-
-type Sharp = typeof sharpType;
-let sharpModule: Promise<Sharp> | undefined;
-/** sharp loads libvips (tens of ms): only when the first image is encoded, not at server start. */
-const loadSharp = (): Promise<Sharp> => (sharpModule ??= import('sharp').then((m) => m.default));
+import { loadSharp } from '../lazy-sharp.js';
 
 /**
  * A downscaled copy of an output image for inline tool content: enough for a model to see what

@@ -2,7 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../lazy-sharp.js';
 import { encodePng } from './png.js';
 import type { ImageBatch, RgbImage } from './nodes/types.js';
 
@@ -65,6 +65,7 @@ export class DataDir {
   }
 
   async readInputImage(name: string): Promise<RgbImage> {
+    const sharp = await loadSharp();
     const { data, info } = await sharp(this.resolveAnnotated(name)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   }

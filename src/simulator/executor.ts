@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../lazy-sharp.js';
 import { isLink, type ObjectInfo } from '../comfy/types.js';
 import { packPreviewImage, packPreviewWithMetadata, packText, ImageFormat } from './binary-frames.js';
 import { computeSignatures, type OutputCache } from './cache.js';
@@ -182,6 +182,7 @@ export class Executor {
 
 /** Previews are JPEG at most 512 px, like --preview-size's default. */
 async function toJpeg(image: RgbImage): Promise<Buffer> {
+  const sharp = await loadSharp();
   return sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize({ width: 512, height: 512, fit: 'inside', withoutEnlargement: true })
     .jpeg({ quality: 95 })

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './engine-harness.js';
 
-/** The built CLI (npm test builds before running jest). */
-export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The built, bundled CLI: the package's bin (npm test builds before running jest). */
+export const CLI = join(REPO_ROOT, 'dist', 'comfywire.mjs');
 
 export interface CliResult {
   code: number | null;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientTarget, detectClients, type Locations } from '../../src/install/clients.js';
@@ -52,7 +52,8 @@ describe('install: the server launch', () => {
     const { launch } = serverLaunch({ explicitEnv: {}, env: {}, cwd: '/nowhere' });
     expect(launch.command).toBe('node');
     expect(launch.args).toEqual([cliEntryPoint(), 'serve']);
-    expect(cliEntryPoint()).toMatch(/dist[/\\]src[/\\]cli[/\\]main\.js$/);
+    expect(cliEntryPoint()).toMatch(/dist[/\\]comfywire\.mjs$/);
+    expect(existsSync(cliEntryPoint())).toBe(true);
   });
 
   it('carries ComfyUI settings, pins relative folders, and leaves secrets to --env', () => {

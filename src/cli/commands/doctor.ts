@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { doctorPassed, formatChecks, runDoctor } from '../../doctor/run-doctor.js';
 import type { Simulator } from '../../simulator/index.js';
 import { EXIT_FAILURE, handleError } from '../handle-error.js';
 
@@ -20,6 +19,7 @@ export function doctorCommand(): Command {
           const { startSimulator } = await import('../../simulator/index.js');
           simulator = await startSimulator({ port: 0 });
         }
+        const { doctorPassed, formatChecks, runDoctor } = await import('../../doctor/run-doctor.js');
         const checks = await runDoctor(simulator ? { overrides: { COMFYUI_URL: simulator.url } } : {});
         const passed = doctorPassed(checks);
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: passed, checks }, null, 2)}\n`);

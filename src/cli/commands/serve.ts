@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { startFeed } from '../../feed/feed-server.js';
-import { createRuntime, type Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import { handleError } from '../handle-error.js';
 
 /**
@@ -36,6 +35,8 @@ export function serveCommand(): Command {
 }
 
 async function runServe(opts: ServeOptions): Promise<void> {
+  const { createRuntime } = await import('../runtime.js');
+  const { startFeed } = await import('../../feed/feed-server.js');
   const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true });
   const { engine, config, logger } = runtime;
   // Connect in the background: the server answers tools/list at once, and tools that need

@@ -1,6 +1,4 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '../../logger.js';
-import { startSimulator } from '../../simulator/index.js';
 import { handleError } from '../handle-error.js';
 
 /** `comfywire simulate`: the embedded ComfyUI-compatible server, for trying comfywire without a GPU. */
@@ -17,6 +15,8 @@ export function simulateCommand(): Command {
     .option('--previews', 'send latent preview frames like --preview-method auto')
     .action(async (opts: { port: number; host: string; stepDelay: number; previews?: boolean }) => {
       try {
+        const { createLogger } = await import('../../logger.js');
+        const { startSimulator } = await import('../../simulator/index.js');
         const logger = createLogger('info');
         const sim = await startSimulator({
           port: opts.port,

@@ -1,0 +1,18 @@
+// Bundles the CLI into one ESM file, dist/comfywire.mjs (the package's bin).
+// Why: an MCP client launches the server and waits for it; loading ~300 modules one by one
+// costs Node about twice as long as parsing one file. sharp stays external (native addon).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/comfywire.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['sharp'],
+  // Bundled CommonJS dependencies (winston, undici...) call require(); give ESM one.
+  banner: { js: "import { createRequire as __comfywireRequire } from 'node:module'; const require = __comfywireRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
