@@ -13,7 +13,8 @@ export function simulateCommand(): Command {
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--step-delay <ms>', 'delay per sampling step, so progress is visible', (v) => Number(v), 150)
     .option('--previews', 'send latent preview frames like --preview-method auto')
-    .action(async (opts: { port: number; host: string; stepDelay: number; previews?: boolean }) => {
+    .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (default: a fresh temporary folder)')
+    .action(async (opts: { port: number; host: string; stepDelay: number; previews?: boolean; dataDir?: string }) => {
       try {
         const { createLogger } = await import('../../logger.js');
         const { startSimulator } = await import('../../simulator/index.js');
@@ -23,6 +24,7 @@ export function simulateCommand(): Command {
           host: opts.host,
           stepDelayMs: opts.stepDelay,
           previewMethod: opts.previews ? 'auto' : 'none',
+          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
           logger,
         });
         process.stderr.write(`comfywire simulator listening on ${sim.url} (data in ${sim.dataDir}); Ctrl-C to stop\n`);
