@@ -15,6 +15,7 @@ interface NodeFault {
 
 export interface FaultActions {
   dropSockets(): void;
+  sendRaw(frame: string | Buffer): void;
   stallSockets(): void;
   unstallSockets(): void;
   restart(): Promise<void>;
@@ -52,6 +53,11 @@ export class SimulatorFaults {
   forNode(nodeId: string, classType: string): { failure?: NodeFault['failure']; delayMs: number } {
     const hits = this.nodeFaults.filter((f) => (f.match.nodeId === undefined || f.match.nodeId === nodeId) && (f.match.classType === undefined || f.match.classType === classType));
     return { failure: hits.find((f) => f.failure)?.failure, delayMs: hits.reduce((sum, f) => sum + (f.delayMs ?? 0), 0) };
+  }
+
+  /** Send a raw (e.g. malformed) text or binary frame to every connected socket. */
+  sendRawFrame(frame: string | Buffer): void {
+    this.actions.sendRaw(frame);
   }
 
   /** Unclean close of every socket (the client sees 1006). */

@@ -60,6 +60,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let worker: Worker | undefined;
   const faults = new SimulatorFaults({
     dropSockets: () => hub.terminateAll(),
+    sendRaw: (frame) => hub.sendRaw(frame),
     stallSockets: () => { stalled = true; hub.stallAll(); },
     unstallSockets: () => { stalled = false; hub.unstallAll(); },
     setWorkerPaused: (paused) => worker?.setPaused(paused),

@@ -93,6 +93,11 @@ export class WsHub {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type, data }));
   }
 
+  /** Fault: a raw frame to every live socket, as a buggy custom node or proxy might send. */
+  sendRaw(frame: string | Buffer): void {
+    for (const ws of this.targets(undefined)) ws.send(frame, { binary: typeof frame !== 'string' });
+  }
+
   /** Fault: unclean close of every socket, replaced ones included (clients see 1006). */
   terminateAll(): void {
     for (const ws of this.all) ws.terminate();

@@ -123,6 +123,19 @@ describe('engine against the simulator', () => {
     expect(u.startedAt!).toBeLessThanOrEqual(n.startedAt!);
   });
 
+  it('malformed frames mid-run are dropped and the job goes on', async () => {
+    const job = await h.engine.submit(slow(20, 10));
+    await stateWhere(job, (s) => (s.nodes['1']?.value ?? 0) >= 2);
+    h.sim.faults.sendRawFrame('{not json');
+    h.sim.faults.sendRawFrame(JSON.stringify({ type: 'progress', data: { value: 'x' } }));
+    h.sim.faults.sendRawFrame(JSON.stringify({ data: {} }));
+    h.sim.faults.sendRawFrame(Buffer.from([0, 0, 0, 9, 1, 2]));
+    h.sim.faults.sendRawFrame(JSON.stringify({ type: 'crystools.monitor', data: { cpu: 3 } }));
+    const s = await job.done;
+    expect(s.status).toBe('success');
+    expect(h.engine.connection.state).toBe('open');
+  });
+
   it('a validation 400 is a PromptRejectedError per node and input, and nothing stays tracked', async () => {
     const prompt = structuredClone((await prepareGeneration(h.engine, { prompt: 'x', seed: 1 })).prompt);
     prompt['4']!.inputs['ckpt_name'] = 'missing-model.safetensors';
@@ -145,6 +158,20 @@ describe('engine against the simulator', () => {
     await until(async () => (await h.engine.client.getQueue()).running.length === 0);
     expect(queue.pending).toHaveLength(0);
     expect(h.engine.jobs.activeCount).toBe(0);
+  });
+});
+
+describe('engine: previews', () => {
+  it('with previews on, sampler preview frames (type 4, negotiated) are attributed to the job', async () => {
+    const h = await startHarness({ previewMethod: 'auto' });
+    try {
+      const prepared = await prepareGeneration(h.engine, { prompt: 'previews', seed: 5, steps: 4, width: 64, height: 64 });
+      const s = await (await h.engine.submit(prepared.prompt)).done;
+      expect(s.status).toBe('success');
+      expect(s.previews).toBe(4);
+    } finally {
+      await h.close();
+    }
   });
 });
 
