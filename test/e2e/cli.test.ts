@@ -76,6 +76,15 @@ describe('comfywire generate', () => {
   });
 });
 
+describe('comfywire serve --http', () => {
+  it('refuses a non-loopback bind without a configured token, exits 2 and says how to fix it', async () => {
+    const r = await runCli(['serve', '--http', '--port', '0', '--host', '0.0.0.0'], { env: { COMFYUI_URL: 'http://127.0.0.1:9' }, timeoutMs: 15_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Refusing to serve MCP on 0\.0\.0\.0/);
+    expect(r.stderr).toContain('COMFYWIRE_HTTP_TOKEN');
+  });
+});
+
 describe('comfywire simulate + tail', () => {
   it('tail prints the live stream of a simulator, reconnect notices included, and exits 0 on Ctrl-C', async () => {
     const sim = await startCli(['simulate', '--port', '0', '--step-delay', '5'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);

@@ -57,6 +57,12 @@ async function runServe(opts: ServeOptions): Promise<void> {
       host: opts.host ?? config.http.host,
       port: opts.port ?? config.http.port,
       ...(config.http.token ? { token: config.http.token } : {}),
+    }).catch(async (err: unknown) => {
+      // Refused bind (non-loopback without token, port taken): release the socket and the feed so
+      // the process exits with the error instead of lingering on ComfyUI retries.
+      await feed?.close().catch(() => undefined);
+      await runtime.close().catch(() => undefined);
+      throw err;
     });
     process.stderr.write(`comfywire MCP server on ${http.url} (ComfyUI: ${config.comfyUrl})\n`);
     if (!config.http.token) process.stderr.write(`bearer token (shown once; set COMFYWIRE_HTTP_TOKEN to fix it): ${http.token}\n`);
