@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { exhaustMap, filter, firstValueFrom, from, race, timer, map, catchError, EMPTY, type Subscription } from 'rxjs';
+import { Subject, exhaustMap, filter, firstValueFrom, from, merge, race, throttle, timer, map, catchError, EMPTY, type Subscription } from 'rxjs';
 import type { Config } from './config.js';
 import { authHeaders } from './config.js';
 import { ComfyClient } from './comfy/client.js';
@@ -49,6 +49,10 @@ export class Engine {
   readonly jobs: JobTracker;
   private readonly logger: Logger;
   private readonly noDownload = new Set<string>();
+  /** Jobs our own cancel() is taking out of the queue: their disappearance is expected. */
+  private readonly cancelling = new Set<string>();
+  /** Asks for a queue refresh outside ComfyUI's status broadcasts (after a submission). */
+  private readonly queueCheck = new Subject<void>();
   private readonly subscriptions: Subscription[] = [];
   private started = false;
   private objectInfoCache: { at: number; value: Promise<ObjectInfo> } | undefined;
@@ -104,11 +108,12 @@ export class Engine {
             );
         }),
       // Queue positions change whenever ComfyUI broadcasts a status; refresh them only while one
-      // of our jobs is waiting, and never stack refreshes (exhaustMap).
-      this.connection.queueRemaining$
+      // of our jobs is waiting. A status that arrives during a refresh earns one more refresh
+      // afterwards (a deletion must not be missed), but refreshes never stack beyond that.
+      merge(this.connection.queueRemaining$, this.queueCheck)
         .pipe(
           filter(() => this.jobs.activeJobs().some((j) => j.state.status === 'queued' && j.state.queueNumber !== undefined)),
-          exhaustMap(() => from(this.refreshQueuePositions()).pipe(catchError(() => EMPTY))),
+          throttle(() => from(this.refreshQueuePositions()).pipe(catchError(() => EMPTY)), { leading: true, trailing: true }),
         )
         .subscribe(),
     );
@@ -180,6 +185,9 @@ export class Engine {
       );
     }
     job.update((s) => ({ ...s, queueNumber: reply.number }));
+    // ComfyUI broadcasts the enqueue status before it answers the POST, so that status found no
+    // queued job of ours with a number yet: look up the position now.
+    this.queueCheck.next();
     return job;
   }
 
@@ -189,17 +197,31 @@ export class Engine {
     if (!job && this.jobs.get(promptId)) return 'already_finished';
     const queue = await this.client.getQueue();
     if (queue.pending.some((item) => item.promptId === promptId)) {
-      await this.client.deleteFromQueue([promptId]);
-      const after = await this.client.getQueue();
-      // It may have started between the two calls: then it needs an interrupt after all.
-      if (!after.running.some((item) => item.promptId === promptId)) {
-        if (job) {
-          job.update((s) => ({ ...s, status: 'cancelled', endedAt: Date.now(), queuePosition: undefined }));
-          await job.settle();
-        }
-        return 'dequeued';
+      this.cancelling.add(promptId);
+      try {
+        return await this.dequeue(promptId, job);
+      } finally {
+        this.cancelling.delete(promptId);
       }
     }
+    return this.interruptIfRunning(promptId, job);
+  }
+
+  private async dequeue(promptId: string, job: TrackedJob | undefined): Promise<CancelOutcome> {
+    await this.client.deleteFromQueue([promptId]);
+    const after = await this.client.getQueue();
+    // It may have started between the two calls: then it needs an interrupt after all.
+    if (!after.running.some((item) => item.promptId === promptId)) {
+      if (job) {
+        job.update((s) => ({ ...s, status: 'cancelled', endedAt: Date.now(), queuePosition: undefined }));
+        await job.settle();
+      }
+      return 'dequeued';
+    }
+    return this.interruptIfRunning(promptId, job);
+  }
+
+  private async interruptIfRunning(promptId: string, job: TrackedJob | undefined): Promise<CancelOutcome> {
     const nowRunning = await this.client.getQueue();
     if (nowRunning.running.some((item) => item.promptId === promptId)) {
       await this.client.interrupt(promptId);
@@ -216,13 +238,40 @@ export class Engine {
     await this.connection.close();
   }
 
+  /**
+   * Queue positions of our waiting jobs, and the end of those that left the queue without running:
+   * ComfyUI sends no event at all for a prompt deleted from its queue (the ComfyUI window's queue
+   * panel, "clear queue", another client), so without this check such a job would wait forever.
+   * A prompt moves pending -> running -> history atomically, so one in none of them is gone.
+   */
   private async refreshQueuePositions(): Promise<void> {
     const queue = await this.client.getQueue();
     const ahead = queue.running.length;
+    const running = new Set(queue.running.map((item) => item.promptId));
+    const gone: TrackedJob[] = [];
     for (const job of this.jobs.activeJobs()) {
-      if (job.state.status !== 'queued') continue;
+      if (job.state.status !== 'queued' || job.state.queueNumber === undefined) continue;
       const index = queue.pending.findIndex((item) => item.promptId === job.promptId);
       if (index >= 0) job.update((s) => (s.status === 'queued' ? { ...s, queuePosition: ahead + index } : s));
+      else if (!running.has(job.promptId) && !this.cancelling.has(job.promptId)) gone.push(job);
+    }
+    for (const job of gone) {
+      // Finished meanwhile (its events are on the way): not gone.
+      if (job.finished || (await this.client.getHistory(job.promptId)) || this.cancelling.has(job.promptId)) continue;
+      job.update((s) =>
+        s.status === 'queued'
+          ? {
+              ...s,
+              status: 'lost',
+              endedAt: Date.now(),
+              queuePosition: undefined,
+              lostReason:
+                "The prompt was removed from ComfyUI's queue before it ran (the queue panel of the ComfyUI window, " +
+                '"clear queue", or another client), or ComfyUI restarted. Submit it again if you still want it.',
+            }
+          : s,
+      );
+      if (job.state.status === 'lost') void job.settle();
     }
   }
 

@@ -1,0 +1,55 @@
+import type { ApiPrompt } from '../../src/comfy/types.js';
+import { ComfyClient } from '../../src/comfy/client.js';
+import { startHarness, stateWhere, type Harness } from '../helpers/engine-harness.js';
+
+/**
+ * Job lifecycle edges that a real ComfyUI produces and that end a job without any event of its
+ * own on our socket: the job must still end, with a reason, instead of waiting forever.
+ */
+
+const slow = (steps: number, delay = 20, nonce = Math.random()): ApiPrompt => ({
+  '1': { class_type: 'HarnessSlowProgress', inputs: { steps, delay_ms: delay, nonce: Math.floor(nonce * 1e9) } },
+  '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+});
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
+  Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
+
+describe('engine: jobs ended by someone else', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    h.sim.faults.resumeWorker();
+    await h.close();
+  });
+
+  it('a pending job deleted from the queue by another client (ComfyUI window, other tool) ends as lost, with the reason', async () => {
+    h.sim.faults.pauseWorker();
+    const job = await h.engine.submit(slow(1));
+    // Alone in the queue: the enqueue status came before the POST reply, yet the position is known.
+    expect((await within(stateWhere(job, (s) => s.queuePosition !== undefined), 3000)) as unknown).toMatchObject({ queuePosition: 0 });
+    // Another client (its own client id) removes it: ComfyUI sends no event for that prompt, only a status.
+    const other = new ComfyClient({ baseUrl: h.sim.url, auth: { kind: 'none' }, clientId: 'someone-else', requestTimeoutMs: 5000 });
+    await other.deleteFromQueue([job.promptId]);
+    const s = await within(job.done, 3000);
+    expect(s).not.toBe('timeout');
+    if (s === 'timeout') return;
+    expect(s.status).toBe('lost');
+    expect(s.lostReason).toMatch(/removed from ComfyUI's queue/);
+    expect(h.engine.jobs.activeCount).toBe(0);
+  });
+
+  it('a cleared queue ends every pending job of ours', async () => {
+    h.sim.faults.pauseWorker();
+    const a = await h.engine.submit(slow(1));
+    const b = await h.engine.submit(slow(1));
+    await stateWhere(b, (s) => s.queuePosition !== undefined);
+    await h.engine.client.clearQueue();
+    const both = await within(Promise.all([a.done, b.done]), 3000);
+    expect(both).not.toBe('timeout');
+    if (both === 'timeout') return;
+    expect(both.map((s) => s.status)).toEqual(['lost', 'lost']);
+  });
+});
