@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Subject, exhaustMap, filter, firstValueFrom, from, merge, race, throttle, timer, map, catchError, EMPTY, type Subscription } from 'rxjs';
+import {
+  EMPTY, Subject, catchError, defer, filter, firstValueFrom, from, map, merge, race, retry, tap, throttle, timer,
+  type Observable, type Subscription,
+} from 'rxjs';
 import type { Config } from './config.js';
 import { authHeaders } from './config.js';
 import { ComfyClient } from './comfy/client.js';
@@ -40,6 +43,10 @@ const HISTORY_RETRIES = 5;
 const HISTORY_RETRY_DELAY_MS = 100;
 /** Long enough to serve a burst of generations, short enough to see a newly installed model. */
 const OBJECT_INFO_TTL_MS = 60_000;
+/** A resync that fails (ComfyUI still starting, a proxy hiccup) is tried again, backing off to this. */
+const RESYNC_RETRIES = 8;
+const RESYNC_RETRY_DELAY_MS = 250;
+const RESYNC_RETRY_MAX_DELAY_MS = 5_000;
 
 export class Engine {
   readonly config: Readonly<Config>;
@@ -53,6 +60,10 @@ export class Engine {
   private readonly cancelling = new Set<string>();
   /** Asks for a queue refresh outside ComfyUI's status broadcasts (after a submission). */
   private readonly queueCheck = new Subject<void>();
+  /** Asks for a resync outside reconnected$ (a reconnect happened while a POST was in flight). */
+  private readonly resyncCheck = new Subject<void>();
+  /** Counts socket re-opens, so a submission can tell whether one happened during its POST. */
+  private reconnects = 0;
   private readonly subscriptions: Subscription[] = [];
   private started = false;
   private objectInfoCache: { at: number; value: Promise<ObjectInfo> } | undefined;
@@ -89,24 +100,15 @@ export class Engine {
     if (this.started) return this;
     this.started = true;
     this.connection.start();
+    this.subscriptions.push(this.connection.reconnected$.subscribe(() => this.reconnects++));
     this.subscriptions.push(
-      this.connection.reconnected$
-        .pipe(
-          exhaustMap(() =>
-            from(resyncJobs(this.jobs, this.client)).pipe(
-              catchError((err: unknown) => {
-                this.logger.warn(`resync after reconnect failed: ${describeError(err)}`);
-                return EMPTY;
-              }),
-            ),
-          ),
-        )
-        .subscribe((r) => {
-          if (r.reattached.length + r.completed.length + r.lost.length > 0)
-            this.logger.info(
-              `resynced after reconnect: ${r.reattached.length} re-attached, ${r.completed.length} completed from history, ${r.lost.length} lost`,
-            );
-        }),
+      // Events missed while the socket was down are never replayed: every reconnect must be
+      // followed by a resync that succeeds. A reconnect during a resync earns one more afterwards
+      // (its gap may hold events the running one already looked past), and a failed resync is
+      // tried again: otherwise a job that finished during the outage would wait forever.
+      merge(this.connection.reconnected$, this.resyncCheck)
+        .pipe(throttle(() => this.resync(), { leading: true, trailing: true }))
+        .subscribe(),
       // Queue positions change whenever ComfyUI broadcasts a status; refresh them only while one
       // of our jobs is waiting. A status that arrives during a refresh earns one more refresh
       // afterwards (a deletion must not be missed), but refreshes never stack beyond that.
@@ -118,6 +120,28 @@ export class Engine {
         .subscribe(),
     );
     return this;
+  }
+
+  private resync(): Observable<unknown> {
+    return defer(() => resyncJobs(this.jobs, this.client)).pipe(
+      retry({
+        count: RESYNC_RETRIES,
+        delay: (err: unknown, attempt) => {
+          this.logger.warn(`resync after reconnect failed (attempt ${attempt}): ${describeError(err)}; trying again`);
+          return timer(Math.min(RESYNC_RETRY_MAX_DELAY_MS, RESYNC_RETRY_DELAY_MS * 2 ** (attempt - 1)));
+        },
+      }),
+      tap((r) => {
+        if (r.reattached.length + r.completed.length + r.lost.length > 0)
+          this.logger.info(
+            `resynced after reconnect: ${r.reattached.length} re-attached, ${r.completed.length} completed from history, ${r.lost.length} lost`,
+          );
+      }),
+      catchError((err: unknown) => {
+        this.logger.warn(`resync after reconnect failed for good: ${describeError(err)}; jobs resync at the next reconnect`);
+        return EMPTY;
+      }),
+    );
   }
 
   /**
@@ -162,6 +186,7 @@ export class Engine {
     const job = this.jobs.track(promptId, { prompt, ...(options.workflow ? { workflow: options.workflow } : {}) });
     if (options.download === false) this.noDownload.add(promptId);
     let reply: Awaited<ReturnType<ComfyClient['submitPrompt']>>;
+    const reconnectsBefore = this.reconnects;
     try {
       reply = await this.client.submitPrompt(prompt, {
         promptId,
@@ -188,6 +213,9 @@ export class Engine {
     // ComfyUI broadcasts the enqueue status before it answers the POST, so that status found no
     // queued job of ours with a number yet: look up the position now.
     this.queueCheck.next();
+    // A resync skips a prompt whose POST has not answered yet; if the socket dropped meanwhile,
+    // this one's events may have fallen into the gap, so resync again now that it has a number.
+    if (this.reconnects !== reconnectsBefore) this.resyncCheck.next();
     return job;
   }
 

@@ -1,6 +1,6 @@
 import type { ApiPrompt } from '../../src/comfy/types.js';
 import { ComfyClient } from '../../src/comfy/client.js';
-import { startHarness, stateWhere, type Harness } from '../helpers/engine-harness.js';
+import { startHarness, stateWhere, until, type Harness } from '../helpers/engine-harness.js';
 
 /**
  * Job lifecycle edges that a real ComfyUI produces and that end a job without any event of its
@@ -51,5 +51,38 @@ describe('engine: jobs ended by someone else', () => {
     expect(both).not.toBe('timeout');
     if (both === 'timeout') return;
     expect(both.map((s) => s.status)).toEqual(['lost', 'lost']);
+  });
+});
+
+describe('engine: resync after a reconnect', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({}, { COMFYWIRE_STALL_TIMEOUT_MS: '400', COMFYWIRE_PING_INTERVAL_MS: '100' });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('a resync whose /queue request fails is tried again, so a job that finished during the outage still completes', async () => {
+    const job = await h.engine.submit(slow(10, 10));
+    await stateWhere(job, (s) => s.status === 'running');
+    h.sim.faults.stallSockets();
+    await until(async () => (await h.engine.client.getHistory(job.promptId)) !== undefined);
+    await until(() => h.engine.connection.state === 'reconnecting');
+    // The first /queue after the reconnect fails (a proxy hiccup, ComfyUI still starting up).
+    const client = h.engine.client;
+    const real = client.getQueue.bind(client);
+    let failures = 0;
+    client.getQueue = async () => {
+      if (failures++ === 0) throw new Error('socket hang up');
+      return real();
+    };
+    h.sim.faults.unstallSockets();
+    const s = await within(job.done, 8000);
+    expect(s).not.toBe('timeout');
+    if (s === 'timeout') return;
+    expect(s.status).toBe('success');
+    expect(s.downloads).toHaveLength(1);
+    expect(failures).toBeGreaterThanOrEqual(2);
   });
 });
