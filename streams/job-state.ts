@@ -156,16 +156,40 @@ export function withOutput(state: JobState, nodeId: string, output: NodeOutput):
   return { ...state, outputs, files, texts };
 }
 
+/** The prompt node an id belongs to: backend expansion runs "5.0.0.1" on behalf of "5" (protocol §6.8). */
+export function promptNodeOf(id: string): string {
+  const dot = id.indexOf('.');
+  return dot < 0 ? id : id.slice(0, dot);
+}
+
+/**
+ * The step counter to show for a node: its own, or, while it has none worth showing (a node that
+ * expanded into a sub-graph stays at 0/1), the running one of its expanded children.
+ */
+export function stepOf(state: JobState, id: string): NodeProgressState | undefined {
+  const own = state.nodes[id];
+  if (own && own.max > 1) return own;
+  let child: NodeProgressState | undefined;
+  for (const [childId, p] of Object.entries(state.nodes)) {
+    if (childId !== id && promptNodeOf(childId) === id && p.state === 'running' && p.max > 1) child = p;
+  }
+  return child ?? own;
+}
+
 function computeFraction(state: JobState, ctx: PromptContext): number {
   if (ctx.totalWeight === 0) return state.fraction;
-  let done = 0;
-  for (const id of state.cachedNodes) done += ctx.nodes[id]?.weight ?? 0;
+  // Per prompt node, how far it got: 1 once finished, else the furthest of its own counter and
+  // those of the nodes it expanded into (which weigh nothing on their own).
+  const progress = new Map<string, number>();
+  for (const id of state.cachedNodes) progress.set(id, 1);
   for (const [id, p] of Object.entries(state.nodes)) {
-    if (state.cachedNodes.includes(id)) continue;
-    const weight = ctx.nodes[id]?.weight ?? 0;
-    if (p.state === 'finished') done += weight;
-    else if (p.max > 0) done += weight * Math.min(1, p.value / p.max);
+    const owner = promptNodeOf(id);
+    if (progress.get(owner) === 1) continue;
+    const part = p.state === 'finished' && owner === id ? 1 : p.max > 0 ? Math.min(1, p.value / p.max) : 0;
+    progress.set(owner, Math.max(progress.get(owner) ?? 0, part));
   }
+  let done = 0;
+  for (const [id, part] of progress) done += (ctx.nodes[id]?.weight ?? 0) * part;
   return Math.max(state.fraction, Math.min(0.99, done / ctx.totalWeight));
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nodeRef, type JobState, type PromptContext } from '../../streams/job-state.js';
+import { nodeRef, stepOf, type JobState, type PromptContext } from '../../streams/job-state.js';
 import { diagnoseJobError, type DiagnoseDeps } from './diagnose.js';
 import { MissingFileSchema, OutputFileSchema, outputFiles } from './outputs.js';
 
@@ -84,7 +84,7 @@ export async function jobView(state: JobState, deps: DiagnoseDeps, options: JobV
   if (state.workflow !== undefined) view.workflow = state.workflow;
   if (state.status === 'queued' && state.queuePosition !== undefined) view.queue_position = state.queuePosition;
   if (state.currentNode) {
-    const p = state.nodes[state.currentNode.id];
+    const p = stepOf(state, state.currentNode.id);
     view.current_node = { ...ref(state.currentNode), ...(p ? { value: p.value, max: p.max } : {}) };
   }
   if (state.startedAt !== undefined) view.elapsed_ms = (state.endedAt ?? now) - state.startedAt;

@@ -1,7 +1,7 @@
 import { asyncScheduler, distinctUntilChanged, map, throttleTime, type Observable, type SchedulerLike } from 'rxjs';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { JobState } from '../../streams/job-state.js';
+import { stepOf, type JobState } from '../../streams/job-state.js';
 
 /**
  * A job's states as MCP progress: a fraction and a line a person can read. States change on every
@@ -40,7 +40,7 @@ export function describeProgress(state: JobState): ProgressStep {
       const node = state.currentNode;
       if (!node) return { fraction, message: `running, ${percent(fraction)}` };
       const name = node.title ?? node.classType ?? `node ${node.id}`;
-      const step = state.nodes[node.id];
+      const step = stepOf(state, node.id);
       const steps = step && step.max > 1 ? ` step ${step.value}/${step.max}` : '';
       return { fraction, message: `running ${name}${steps}, ${percent(fraction)}` };
     }

@@ -1,4 +1,4 @@
-import type { JobState } from '../../../streams/job-state.js';
+import { stepOf, type JobState } from '../../../streams/job-state.js';
 
 /** A text progress bar: `██████░░░░`. */
 export function bar(fraction: number, width = 20): string {
@@ -18,7 +18,7 @@ export function describeJob(state: JobState): string {
     case 'running': {
       const node = state.currentNode;
       const name = node ? `${node.title ?? node.classType ?? 'node'} (#${node.id})` : 'starting';
-      const p = node ? state.nodes[node.id] : undefined;
+      const p = node ? stepOf(state, node.id) : undefined;
       const step = p && p.max > 1 ? ` step ${p.value}/${p.max}` : '';
       return `${bar(state.fraction)} ${pct}  ${name}${step}`;
     }
