@@ -54,6 +54,15 @@ describe('comfywire generate', () => {
     expect(r.stderr).toMatch(/150/);
   });
 
+  it('an option of the wrong kind (--steps 0, --seed 1.5) exits 2 with a line naming the option', async () => {
+    for (const args of [['--steps', '0'], ['--seed', '1.5']]) {
+      const r = await runCli(['generate', 'x', '--simulate', ...args], { env: { COMFYWIRE_OUTPUT_DIR: out } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${args[0]}:`);
+      expect(r.stderr).not.toContain('"code"');
+    }
+  });
+
   it('an unreachable configured ComfyUI exits 1 and names the URL', async () => {
     const r = await runCli(['generate', 'x'], { env: { COMFYUI_URL: 'http://127.0.0.1:9', COMFYWIRE_OUTPUT_DIR: out } });
     expect(r.code).toBe(1);

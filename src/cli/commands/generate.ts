@@ -1,5 +1,6 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+import { EXIT_USAGE } from '../handle-error.js';
 
 /**
  * `comfywire generate "<prompt>"`: the main job from a terminal. Loads a template, injects the
@@ -63,8 +64,15 @@ export function generateCommand(): Command {
     .option('--json', 'print one JSON object with the result on stdout')
     .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(num('--timeout')))
     .action(async (prompt: string, raw: unknown) => {
+      // Options are checked here, at the edge: a bad one is a usage error naming the option.
+      const parsed = OptionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) process.stderr.write(`error: --${issue.path.join('.')}: ${issue.message}\n`);
+        process.exitCode = EXIT_USAGE;
+        return;
+      }
       const { runGenerate } = await import('./generate-run.js');
-      process.exitCode = await runGenerate(prompt, OptionsSchema.parse(raw));
+      process.exitCode = await runGenerate(prompt, parsed.data);
     });
 }
 
