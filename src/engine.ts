@@ -311,6 +311,18 @@ export class Engine {
     if (!next.settled && (unsure || (next.status === 'success' && noOutputs))) {
       next = await this.readHistory(next, ctx);
     }
+    if (next.status === 'queued' || next.status === 'running') {
+      // The run is over but neither the socket nor history said how: do not leave it "running" for ever.
+      next = {
+        ...next,
+        status: 'lost',
+        endedAt: next.endedAt ?? Date.now(),
+        queuePosition: undefined,
+        lostReason:
+          "ComfyUI ended the run without saying how (its outcome message was not received) and has no history entry for it " +
+          '(history cleared or ComfyUI restarted). Its outputs, if any, are in ComfyUI\'s output folder.',
+      };
+    }
     const wantsDownload = !this.noDownload.delete(state.promptId);
     if (next.status === 'success' && wantsDownload && next.files.length > 0) next = await this.download(next);
     return next;

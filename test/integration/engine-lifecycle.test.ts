@@ -86,3 +86,27 @@ describe('engine: resync after a reconnect', () => {
     expect(failures).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('engine: an end of run that leaves the outcome unknown', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    h.sim.faults.resumeWorker();
+    await h.close();
+  });
+
+  it('a job whose run ended without an outcome and without a history entry settles as lost, not as still queued', async () => {
+    h.sim.faults.pauseWorker();
+    const job = await h.engine.submit(slow(1));
+    // The end-of-run frame arrives, but neither the outcome frames nor a history entry exist
+    // (frames dropped as malformed, history cleared by another client in between).
+    h.sim.faults.sendRawFrame(JSON.stringify({ type: 'executing', data: { node: null, prompt_id: job.promptId } }));
+    const s = await within(job.done, 5000);
+    expect(s).not.toBe('timeout');
+    if (s === 'timeout') return;
+    expect(s.status).toBe('lost');
+    expect(s.lostReason).toMatch(/history/);
+  });
+});
