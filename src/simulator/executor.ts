@@ -11,7 +11,7 @@ import { InterruptedException, NodeException, type NodeContext, type NodeImpl, t
 import { itemArray, type QueueItem } from './prompt-queue.js';
 import { ProgressRegistry } from './progress.js';
 import { formatInputs } from './current-inputs.js';
-import type { WsHub } from './ws-hub.js';
+import { clientTarget, type WsHub } from './ws-hub.js';
 
 const OOM_TIPS = 'This error means you ran out of memory on your GPU.\n\nTIPS: If the workflow worked before you might have accidentally set the batch_size to a large number.';
 const SENSITIVE_KEYS = ['auth_token_comfy_org', 'api_key_comfy_org'];
@@ -52,7 +52,7 @@ export class Executor {
   async run(item: QueueItem, signal: AbortSignal): Promise<HistoryEntry> {
     const { hub, cache, impls, objectInfo } = this.deps;
     const promptId = item.promptId;
-    const clientId = 'client_id' in item.extraData ? String(item.extraData.client_id) : undefined;
+    const clientId = clientTarget(item.extraData);
     const state = { promptId, clientId, lastNodeId: undefined as string | undefined };
     this.current = state;
     this.interruptRequested = false;

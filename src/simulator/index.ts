@@ -27,6 +27,11 @@ export interface SimulatorOptions {
   stepDelayMs?: number;
   /** 'none' like ComfyUI's default: no sampler previews; 'auto' sends a preview per step. */
   previewMethod?: 'none' | 'auto';
+  /**
+   * Gap between a run's terminal message (execution_success/_error/_interrupted) and the history
+   * write, during which GET /history/{id} answers {} as on a real server. Default 25 ms.
+   */
+  historyWriteDelayMs?: number;
   /** Base folder with input/, output/, temp/, user/; default a fresh temp dir. */
   dataDir?: string;
   logger?: Logger;
@@ -74,7 +79,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
   });
   executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
-  worker = new Worker({ queue, executor, history, hub, cache });
+  worker = new Worker({ queue, executor, history, hub, cache, historyWriteDelayMs: options.historyWriteDelayMs });
   const ctx: SimContext = { queue, history, hub, executor, worker, files, checkpoints: SIMULATOR_CHECKPOINTS, objectInfo, logger: options.logger };
   const { server, wss } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
   await new Promise<void>((resolve, reject) => {

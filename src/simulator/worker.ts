@@ -3,14 +3,23 @@ import { sleep } from './clock.js';
 import type { Executor } from './executor.js';
 import type { HistoryStore } from './history-store.js';
 import type { PromptQueue } from './prompt-queue.js';
-import type { WsHub } from './ws-hub.js';
+import { clientTarget, type WsHub } from './ws-hub.js';
 
 /**
  * The single prompt worker: take the lowest item, run it, write history, broadcast status,
  * then tell the submitter `executing {node: null}` (the "history is readable" signal).
+ *
+ * The history race is kept on purpose: ComfyUI queues execution_success / execution_error /
+ * execution_interrupted before its worker thread writes the history entry (protocol 6.2), so
+ * between the terminal message and `executing {node: null}` the item is still in
+ * `queue_running` and GET /history/{id} answers `{}`. A client that reads history at the
+ * terminal message must retry or wait for `executing {node: null}`; the window is widened here
+ * (historyWriteDelayMs) so such a client fails every time instead of once in a while.
  */
 /** Latency between an item being queued and the worker taking it. */
 const PICKUP_DELAY_MS = 10;
+/** Default gap between the terminal message and the history write (recorded: 0-3 ms, wider under load). */
+export const DEFAULT_HISTORY_WRITE_DELAY_MS = 25;
 
 export class Worker {
   private stopped = false;
@@ -20,7 +29,7 @@ export class Worker {
   private freeMemoryRequested = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly deps: { queue: PromptQueue; executor: Executor; history: HistoryStore; hub: WsHub; cache: OutputCache }) {}
+  constructor(private readonly deps: { queue: PromptQueue; executor: Executor; history: HistoryStore; hub: WsHub; cache: OutputCache; historyWriteDelayMs?: number }) {}
 
   start(): void {
     this.loop = this.run();
@@ -71,9 +80,14 @@ export class Worker {
       const signal = this.abort.signal;
       const entry = await executor.run(item, signal).catch(() => undefined);
       if (signal.aborted || !entry) continue;
+      // The terminal message is out; the entry is not written yet (see above).
+      await sleep(this.deps.historyWriteDelayMs ?? DEFAULT_HISTORY_WRITE_DELAY_MS, signal);
+      if (signal.aborted) continue;
       history.add(item.promptId, entry);
       queue.finishRunning();
-      if ('client_id' in item.extraData) hub.send('executing', { node: null, prompt_id: item.promptId }, String(item.extraData.client_id));
+      // main.py: only when server.client_id is not None (a null client_id counts as absent).
+      const target = clientTarget(item.extraData);
+      if (target !== undefined) hub.send('executing', { node: null, prompt_id: item.promptId }, target);
       this.applyFree();
     }
   }

@@ -6,6 +6,19 @@ import type { Logger } from '../logger.js';
 /** The server flags a real 0.3.64 answers with (also GET /features). */
 export const SERVER_FEATURES = { supports_preview_metadata: true, max_upload_size: 104857600 } as const;
 
+/** A client_id that is present but not a string: Python looks it up among str keys and never finds it. */
+const UNMATCHABLE_SID = '\u0000comfywire-simulator:non-string-client-id';
+
+/**
+ * Where a prompt's targeted messages go, as ComfyUI decides it from extra_data: no client_id or
+ * `null` (server.client_id is None) -> undefined, i.e. execution_* and executing are not sent and
+ * progress is broadcast; "" and unknown ids are targets with no socket, so everything is dropped.
+ */
+export function clientTarget(extraData: Record<string, unknown>): string | undefined {
+  if (!('client_id' in extraData) || extraData.client_id === null) return undefined;
+  return typeof extraData.client_id === 'string' ? extraData.client_id : UNMATCHABLE_SID;
+}
+
 interface ConnectHooks {
   queueRemaining(): number;
   /** Node id to announce with a bare `executing` if this sid owns the running prompt. */
@@ -40,11 +53,15 @@ export class WsHub {
     const node = this.hooks.runningNodeFor(sid);
     if (node !== undefined) this.sendTo(ws, 'executing', { node });
 
+    // Only a first text message that parses as a JSON object ends the negotiation window:
+    // invalid JSON (or a JSON array) raises before ComfyUI clears its first_message flag.
     let first = true;
     ws.on('message', (data, isBinary) => {
       if (!first || isBinary) return;
+      const msg = parseObject(data.toString());
+      if (msg === undefined) return;
       first = false;
-      this.negotiate(ws, sid, data.toString());
+      this.negotiate(sid, msg);
     });
     ws.on('close', () => {
       this.all.delete(ws);
@@ -55,17 +72,11 @@ export class WsHub {
     ws.on('error', () => undefined);
   }
 
-  private negotiate(ws: WebSocket, sid: string, text: string): void {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const m = msg as { type?: unknown; data?: unknown };
-    if (m.type !== 'feature_flags' || typeof m.data !== 'object' || m.data === null) return;
-    this.features.set(sid, m.data as Record<string, unknown>);
-    this.sendTo(ws, 'feature_flags', { ...SERVER_FEATURES });
+  private negotiate(sid: string, m: Record<string, unknown>): void {
+    if (m.type !== 'feature_flags') return;
+    this.features.set(sid, (m.data ?? {}) as Record<string, unknown>);
+    // self.send(..., sid): the reply goes to whichever socket holds the sid now.
+    this.send('feature_flags', { ...SERVER_FEATURES }, sid);
   }
 
   supportsPreviewMetadata(sid: string | undefined): boolean {
@@ -114,5 +125,14 @@ export class WsHub {
   unstallAll(): void {
     for (const ws of this.stalled) ws.resume();
     this.stalled.clear();
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -113,6 +113,20 @@ export class RecordingClient {
     while (this.received < count && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   }
 
+  /** Resolves once a received line satisfies `match`; rejects after `timeoutMs`. */
+  async waitForLine(match: (line: string) => boolean, timeoutMs = 5000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!this.lines.some(match)) {
+      if (Date.now() > end) throw new Error(`no matching line; got ${this.lines.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /** Resolves once a text frame of this type arrived. */
+  waitForType(type: string, timeoutMs = 5000): Promise<void> {
+    return this.waitForLine((l) => l === type || l.startsWith(`${type}(`), timeoutMs);
+  }
+
   async close(): Promise<void> {
     if (this.ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => { this.ws.once('close', () => resolve()); this.ws.close(1000); });
