@@ -21,3 +21,44 @@ export function pyStr(value: unknown): string {
   }
   return String(value);
 }
+
+/** Python's bool(): empty strings, lists and dicts, 0 and None are false; "false" is true. */
+export function pyTruthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  if (value !== null && typeof value === 'object') return Object.keys(value).length > 0;
+  return Boolean(value);
+}
+
+/** The text forms Python's float() accepts (no hex, no empty string; inf/nan and `_` separators allowed). */
+const PY_FLOAT_TEXT = /^[+-]?(?:(?:\d(?:_?\d)*)?\.?\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.|inf|infinity|nan)$/i;
+/** The text forms Python's int() accepts in base 10. */
+const PY_INT_TEXT = /^[+-]?\d(?:_?\d)*$/;
+
+/** Python's float(); undefined where Python raises (TypeError/ValueError). */
+export function pyFloat(value: unknown): number | undefined {
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (!PY_FLOAT_TEXT.test(text)) return undefined;
+  const lower = text.toLowerCase().replace(/_/g, '');
+  if (/^[+-]?nan$/.test(lower)) return Number.NaN;
+  if (/^[+-]?inf(inity)?$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
+  return Number(lower);
+}
+
+/** Python's int() on a string in base 10; undefined where Python raises. */
+export function pyIntText(value: string): number | undefined {
+  const text = value.trim();
+  return PY_INT_TEXT.test(text) ? Number(text.replace(/_/g, '')) : undefined;
+}
+
+/** type(v).__name__ for JSON values. */
+export function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'object') return Array.isArray(v) ? 'list' : 'dict';
+  return typeof v;
+}

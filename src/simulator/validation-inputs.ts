@@ -1,6 +1,6 @@
 import type { ApiPrompt, InputSpec, ObjectInfo } from '../comfy/types.js';
 import type { NodeImpl } from './nodes/types.js';
-import { pyRepr, pyStr } from './py-format.js';
+import { pyFloat, pyIntText, pyRepr, pyStr, pyTypeName } from './py-format.js';
 
 /** One entry of node_errors[id].errors. */
 export interface NodeError {
@@ -48,26 +48,22 @@ function convert(type: unknown, val: unknown): unknown {
   if (type === 'INT') {
     if (typeof val === 'boolean') return val ? 1 : 0;
     if (typeof val === 'number') return Math.trunc(val);
-    if (typeof val === 'string' && /^\s*[-+]?\d+\s*$/.test(val)) return Number(val);
-    if (typeof val === 'string') throw new Error(`invalid literal for int() with base 10: ${pyRepr(val)}`);
+    if (typeof val === 'string') {
+      const n = pyIntText(val);
+      if (n === undefined) throw new Error(`invalid literal for int() with base 10: ${pyRepr(val)}`);
+      return n;
+    }
     throw new Error(`int() argument must be a string, a bytes-like object or a real number, not '${pyTypeName(val)}'`);
   }
   if (type === 'FLOAT') {
-    if (typeof val === 'boolean') return val ? 1 : 0;
-    if (typeof val === 'number') return val;
-    if (typeof val === 'string' && val.trim() !== '' && !Number.isNaN(Number(val))) return Number(val);
+    const n = pyFloat(val);
+    if (n !== undefined) return n;
     if (typeof val === 'string') throw new Error(`could not convert string to float: ${pyRepr(val)}`);
     throw new Error(`float() argument must be a string or a real number, not '${pyTypeName(val)}'`);
   }
   if (type === 'STRING') return typeof val === 'string' ? val : pyStr(val);
   if (type === 'BOOLEAN') return Boolean(val) && !(typeof val === 'object' && val !== null && Object.keys(val).length === 0);
   return val;
-}
-
-function pyTypeName(v: unknown): string {
-  if (v === null) return 'NoneType';
-  if (typeof v === 'object') return Array.isArray(v) ? 'list' : 'dict';
-  return typeof v;
 }
 
 function specParts(spec: InputSpec): [unknown, Record<string, unknown>] {
@@ -82,7 +78,9 @@ export function validateNode(ctx: InputValidationContext, id: string): Validated
   if (!node) throw new PyException('KeyError', pyRepr(id));
   const info = ctx.objectInfo[node.class_type];
   if (!info) throw new PyException('KeyError', pyRepr(node.class_type));
-  const inputs = (node.inputs ??= {});
+  // prompt[id]['inputs']: a node without the key is a KeyError, not an empty input set.
+  if (!('inputs' in node)) throw new PyException('KeyError', pyRepr('inputs'));
+  const inputs = node.inputs;
   const custom = ctx.impls[node.class_type]?.validateInputs;
   const customNames = custom?.inputs ?? [];
   const errors: NodeError[] = [];
@@ -107,10 +105,13 @@ export function validateNode(ctx: InputValidationContext, id: string): Validated
       const source = typeof sourceId === 'string' ? ctx.prompt[sourceId] : undefined;
       if (!source) throw new PyException('KeyError', pyRepr(sourceId));
       const returnTypes = ctx.objectInfo[source.class_type]?.output ?? [];
-      if (typeof slot !== 'number' || !Number.isInteger(slot) || slot >= returnTypes.length || slot < -returnTypes.length) {
-        throw new PyException(typeof slot === 'number' ? 'IndexError' : 'TypeError', typeof slot === 'number' ? 'tuple index out of range' : 'tuple indices must be integers or slices, not ' + pyTypeName(slot));
+      // RETURN_TYPES[val[1]]: bool is an int in Python (True is 1); other non-ints are a TypeError.
+      const index = typeof slot === 'boolean' ? Number(slot) : slot;
+      if (typeof index !== 'number' || !Number.isInteger(index)) {
+        throw new PyException('TypeError', `tuple indices must be integers or slices, not ${pyTypeName(slot)}`);
       }
-      const receivedType = returnTypes.at(slot);
+      if (index >= returnTypes.length || index < -returnTypes.length) throw new PyException('IndexError', 'tuple index out of range');
+      const receivedType = returnTypes.at(index);
       if (!typesCompatible(receivedType, inputType)) {
         errors.push({
           type: 'return_type_mismatch', message: 'Return type mismatch between linked nodes',

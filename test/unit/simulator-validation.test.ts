@@ -79,4 +79,13 @@ describe('simulator /view path checks', () => {
     expect(status('filename=sub/a.png&subfolder=s')).toBe('/data/output/s/a.png');
     expect(status('filename=a.png [input]&type=output')).toBe('/data/input/a.png');
   });
+
+  it('parses folder annotations like annotated_filepath: suffix plus one character cut, then the checks', () => {
+    expect(status('filename=a.png [temp]&type=bogus')).toBe('/data/temp/a.png');
+    expect(status('filename= [output]')).toBe(400);
+    expect(status('filename=[output]')).toBe(400);
+    expect(status('filename=a.png[output]')).toBe('/data/output/a.pn');
+    expect(status('filename=../a.png [input]')).toBe(400);
+    expect(status('filename=a.png&subfolder=..%5Cwin')).toBe('/data/output/..\\win/a.png');
+  });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiPrompt } from '../../comfy/types.js';
 import { HttpError, internalError, isObject, readJson, sendJson } from '../http-util.js';
 import { NODE_IMPLS } from '../nodes/registry.js';
+import { pyFloat, pyTruthy } from '../py-format.js';
 import { validatePrompt } from '../validation.js';
 import type { Route } from './route.js';
 
@@ -19,7 +20,13 @@ export const promptRoutes: Route[] = [
       const body = await readJson(req);
       if (!isObject(body)) throw internalError();
       // The counter advances for every request without `number`, even ones that fail validation.
-      const number = 'number' in body ? Number(body.number) : ctx.queue.nextNumber(Boolean(body.front));
+      // float(number): null, lists, dicts and non-numeric strings are a 500; `front` is Python truthiness.
+      let number: number;
+      if ('number' in body) {
+        const n = pyFloat(body.number);
+        if (n === undefined) throw internalError();
+        number = n;
+      } else number = ctx.queue.nextNumber(pyTruthy(body.front));
       if (!('prompt' in body)) {
         const error = { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} };
         return sendJson(res, 400, { error, node_errors: {} });
@@ -35,6 +42,8 @@ export const promptRoutes: Route[] = [
         ctx.logger?.warn(`simulator: validation crashed: ${String(err)}`);
         throw internalError();
       }
+      // extra_data["client_id"] = ... on anything but a dict raises: a 500 after validation.
+      if ('extra_data' in body && !isObject(body.extra_data) && 'client_id' in body) throw internalError();
       const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
       if ('client_id' in body) extraData.client_id = body.client_id;
       if (!result.ok) return sendJson(res, 400, { error: result.error, node_errors: result.nodeErrors });

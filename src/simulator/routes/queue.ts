@@ -1,4 +1,5 @@
-import { isObject, readJson, readOptionalJson, sendEmpty, sendJson } from '../http-util.js';
+import { internalError, isObject, readJson, readOptionalJson, sendEmpty, sendJson } from '../http-util.js';
+import { pyTruthy } from '../py-format.js';
 import { itemArray } from '../prompt-queue.js';
 import type { Route } from './route.js';
 
@@ -19,7 +20,8 @@ export const queueRoutes: Route[] = [
       const body = await readJson(req);
       if (isObject(body)) {
         if (body.clear) ctx.queue.clear();
-        if (Array.isArray(body.delete)) for (const id of body.delete) ctx.queue.delete(String(id));
+        // a[1] == id: only a string can equal a prompt_id (5 never matches "5").
+        if (Array.isArray(body.delete)) for (const id of body.delete) if (typeof id === 'string') ctx.queue.delete(id);
       }
       sendEmpty(res);
     },
@@ -28,10 +30,14 @@ export const queueRoutes: Route[] = [
     method: 'POST',
     path: /^\/interrupt$/,
     async handle({ req, res, ctx }) {
-      const body = await readOptionalJson(req);
-      // With a prompt_id only that running prompt is interrupted; anything else is ignored.
-      const promptId = isObject(body) && typeof body.prompt_id === 'string' ? body.prompt_id : undefined;
-      ctx.executor.interrupt(promptId);
+      // Empty or invalid JSON reads as {}; other JSON that is not an object breaks json_data.get (500).
+      const body = (await readOptionalJson(req)) ?? {};
+      if (!isObject(body)) throw internalError();
+      // `if prompt_id:` -- a falsy id ("", null, 0) is a global interrupt; a truthy one only stops
+      // the running prompt when it is equal to its id (a number never is).
+      const promptId = body.prompt_id;
+      if (!pyTruthy(promptId)) ctx.executor.interrupt();
+      else if (typeof promptId === 'string') ctx.executor.interrupt(promptId);
       sendEmpty(res);
     },
   },
@@ -40,7 +46,8 @@ export const queueRoutes: Route[] = [
     path: /^\/free$/,
     async handle({ req, res, ctx }) {
       const body = await readJson(req);
-      if (isObject(body) && body.free_memory) ctx.worker.requestFreeMemory();
+      if (!isObject(body)) throw internalError();
+      if (pyTruthy(body.free_memory)) ctx.worker.requestFreeMemory();
       sendEmpty(res);
     },
   },

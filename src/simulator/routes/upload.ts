@@ -23,19 +23,24 @@ export const uploadRoutes: Route[] = [
       const overwrite = ['true', '1'].includes(field('overwrite') ?? '');
       const subfolder = field('subfolder') ?? '';
       const base = ctx.files.folder(type);
-      const dir = path.resolve(base, subfolder);
-      if (dir !== base && !dir.startsWith(base + path.sep)) throw new HttpError(400);
+      // The filename is used as sent (aiohttp strips no directories): only the final path is
+      // checked against the folder (400), and only the subfolder is created, so "a/b.png" with
+      // no folder a/ fails on write (500).
+      const dir = path.resolve(base, path.normalize(subfolder));
+      let name = image.filename;
+      let target = path.resolve(dir, name);
+      if (target !== base && !target.startsWith(base + path.sep)) throw new HttpError(400);
       await mkdir(dir, { recursive: true });
-      let name = path.basename(image.filename);
       if (!overwrite) {
         const ext = path.extname(name);
         const stem = name.slice(0, name.length - ext.length);
-        for (let i = 1; existsSync(path.join(dir, name)); i++) {
-          if (readFileSync(path.join(dir, name)).equals(image.data)) break;
+        for (let i = 1; existsSync(target); i++) {
+          if (readFileSync(target).equals(image.data)) break;
           name = `${stem} (${i})${ext}`;
+          target = path.resolve(dir, name);
         }
       }
-      await writeFile(path.join(dir, name), image.data);
+      await writeFile(target, image.data);
       sendJson(res, 200, { name, subfolder, type });
     },
   },

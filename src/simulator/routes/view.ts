@@ -19,23 +19,31 @@ const UNSAFE = new Set(['.html', '.htm', '.xhtml', '.js', '.mjs', '.css']);
  * then only the basename of filename counts. Returns undefined when filename is absent (404).
  */
 export function resolveViewPath(root: (t: FolderType) => string, query: URLSearchParams): string | undefined {
-  let filename = query.get('filename');
-  if (filename === null) return undefined;
+  const raw = query.get('filename');
+  if (raw === null) return undefined;
+  // folder_paths.annotated_filepath: a suffix "[output]" etc. cuts the suffix plus the one
+  // character before it (normally the space), and overrides `type`. Then the checks.
+  let filename = raw;
+  let type = query.get('type') ?? 'output';
+  for (const t of FOLDER_TYPES) {
+    const suffix = `[${t}]`;
+    if (raw.endsWith(suffix)) {
+      filename = raw.slice(0, Math.max(0, raw.length - suffix.length - 1));
+      type = t;
+      break;
+    }
+  }
   if (filename === '') throw new HttpError(400);
   if (filename.startsWith('/') || filename.includes('..')) throw new HttpError(400);
-  let type = query.get('type') ?? 'output';
-  const annotated = /^(.*) \[(input|output|temp)\]$/.exec(filename);
-  if (annotated) {
-    filename = annotated[1] as string;
-    type = annotated[2] as string;
-  }
   if (!(FOLDER_TYPES as readonly string[]).includes(type)) throw new HttpError(400);
   const base = root(type as FolderType);
   const subfolder = query.get('subfolder') ?? '';
   let dir = base;
   if (subfolder) {
     dir = path.resolve(base, subfolder);
-    if (path.relative(base, dir).startsWith('..') || path.isAbsolute(path.relative(base, dir))) throw new HttpError(403);
+    // commonpath: a folder *named* "..x" (or, on POSIX, "..\\win") stays inside.
+    const rel = path.relative(base, dir);
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) throw new HttpError(403);
   }
   return path.join(dir, path.basename(filename));
 }
