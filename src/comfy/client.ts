@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { FileRef } from '../../streams/messages.js';
 import { authHeaders, type ComfyAuth } from '../config.js';
-import { ComfyHttpError, type NodeInputProblem } from '../errors.js';
+import { ComfyHttpError, ParameterInvalidError, type NodeInputProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { downloadFile } from './download.js';
 import { uploadForm, type UploadOptions, type UploadSource } from './upload-form.js';
@@ -17,6 +17,12 @@ import type { ApiPrompt, NodeInfo, ObjectInfo } from './types.js';
 
 export type { ApiPrompt } from './types.js';
 export type { HistoryEntry, QueueItem, SystemStats } from './schemas.js';
+
+/**
+ * GET /object_info scans every model folder and answers many MB on a big install: the first call
+ * can take far longer than an ordinary request, so it gets at least this long.
+ */
+export const OBJECT_INFO_MIN_TIMEOUT_MS = 120_000;
 
 /** GET /history without max_items returns up to 10 000 full entries; never ask for that by accident. */
 export const DEFAULT_HISTORY_MAX_ITEMS = 100;
@@ -120,6 +126,12 @@ export class ComfyClient {
 
   /** With a prompt id, stops only that prompt if it is the running one; without, stops whatever runs. */
   async interrupt(promptId?: string): Promise<void> {
+    // ComfyUI tests `if prompt_id:`, so an empty id would stop whatever runs, whoever submitted it.
+    if (promptId !== undefined && promptId === '') {
+      throw new ParameterInvalidError('An empty prompt id cannot be interrupted: ComfyUI would read it as a global interrupt.', {
+        hint: 'Pass the id of the prompt to stop, or no id at all to stop whatever is running.',
+      });
+    }
     await this.http.send({ method: 'POST', path: '/interrupt', json: promptId === undefined ? {} : { prompt_id: promptId } });
   }
 
@@ -138,7 +150,8 @@ export class ComfyClient {
   }
 
   async getObjectInfo(): Promise<ObjectInfo> {
-    const { body } = await this.http.json({ method: 'GET', path: '/object_info' });
+    const timeoutMs = Math.max(this.http.timeoutMs, OBJECT_INFO_MIN_TIMEOUT_MS);
+    const { body } = await this.http.json({ method: 'GET', path: '/object_info', timeoutMs });
     return parseBody(ObjectInfoSchema, body, 'GET /object_info') as ObjectInfo;
   }
 

@@ -42,6 +42,8 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** Non-2xx statuses the caller handles itself (e.g. 400 on /prompt, 404 for "absent"). */
   allowStatus?: readonly number[];
+  /** Deadline for this request instead of the client's (routes known to be slow or large). */
+  timeoutMs?: number;
 }
 
 export interface HttpOptions {
@@ -133,9 +135,10 @@ export class ComfyHttp {
   }
 
   private async once(req: HttpRequest, url: string): Promise<{ status: number; text: string }> {
-    const timeoutSignal = AbortSignal.timeout(this.timeoutMs);
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const timeoutSignal = AbortSignal.timeout(timeoutMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
-    const ctx: TransportContext = { url, timeoutMs: this.timeoutMs, callerSignal: req.signal, timeoutSignal };
+    const ctx: TransportContext = { url, timeoutMs, callerSignal: req.signal, timeoutSignal };
     const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
     let body: string | FormData | undefined;
     if (req.json !== undefined) {

@@ -306,3 +306,36 @@ describe('auth and failures', () => {
     expect(error.message).toContain('GET /queue');
   });
 });
+
+describe('protocol edges', () => {
+  test('an empty prompt id is refused locally: ComfyUI would read it as a global interrupt', async () => {
+    await expect(client().interrupt('')).rejects.toBeInstanceOf(ParameterInvalidError);
+    expect(stub.seen).toHaveLength(0);
+  });
+
+  test('/object_info gets a longer deadline than ordinary requests (it scans model folders)', async () => {
+    const slow = (body: unknown): StubReply => ({ status: 200, write: (res) => { setTimeout(() => { res.writeHead(200, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(body)); }, 300); } });
+    stub.handle((req) => (req.url === '/object_info' ? slow({ SaveImage: { output_node: true } }) : req.url === '/queue' ? slow({ queue_running: [], queue_pending: [] }) : undefined));
+    const c = client({ kind: 'none' }, { requestTimeoutMs: 100 });
+    expect(Object.keys(await c.getObjectInfo())).toEqual(['SaveImage']);
+    await expect(c.getQueue()).rejects.toBeInstanceOf(ComfyUnreachableError);
+  });
+
+  test('an interrupted run reads back from history with status_str "error" and its last message', async () => {
+    const e = recorded('e_interrupt', 'GET', '/history/6a53ad82-15c4-406a-8708-43e5e7c3c1f8');
+    route('GET', '/history/6a53ad82-15c4-406a-8708-43e5e7c3c1f8', replyOf(e));
+    const entry = await client().getHistory('6a53ad82-15c4-406a-8708-43e5e7c3c1f8');
+    expect([entry?.status.status_str, entry?.status.completed, entry?.status.messages.at(-1)?.[0]]).toEqual(['error', false, 'execution_interrupted']);
+  });
+
+  test('an explicit number comes back as a float and is read as a number', async () => {
+    route('POST', '/prompt', { status: 200, body: '{"prompt_id": "p", "number": 5.0, "node_errors": {}}', contentType: 'application/json' });
+    expect((await client().submitPrompt({}, { number: 5 })).number).toBe(5);
+    expect(bodyOf().number).toBe(5);
+  });
+
+  test('a Windows subfolder travels to /view unchanged', async () => {
+    const url = new URL(client().viewUrl({ filename: 'a b.png', subfolder: 'sd15\\runs', type: 'output' }));
+    expect([url.searchParams.get('filename'), url.searchParams.get('subfolder'), url.searchParams.get('type')]).toEqual(['a b.png', 'sd15\\runs', 'output']);
+  });
+});
