@@ -77,6 +77,8 @@ export class Executor {
     for (const o of item.outputs) list.addNode(o);
     const executed: string[] = [];
     const ui: Record<string, UiOutput> = {};
+    // Nodes that produced an ExecutionBlocker: whatever links to them is skipped without a word.
+    const blocked = new Set<string>();
     let status: 'success' | 'error' = 'success';
 
     while (!list.isEmpty && !signal.aborted) {
@@ -94,6 +96,11 @@ export class Executor {
         list.complete(id);
         continue;
       }
+      if (Object.values(node?.inputs ?? {}).some((v) => isLink(v) && blocked.has(v[0]))) {
+        blocked.add(id);
+        list.complete(id);
+        continue;
+      }
       const inputs: Record<string, unknown> = {};
       try {
         if (this.interruptRequested) throw new InterruptedException();
@@ -106,6 +113,19 @@ export class Executor {
         const fault = this.deps.faults.forNode(id, classType);
         if (fault.delayMs > 0) await sleep(fault.delayMs, signal);
         if (fault.failure) throw new NodeException(fault.failure.message, fault.failure.exceptionType);
+        if (fault.block !== undefined) {
+          // Not terminal and not in history: no timestamp, empty traceback/inputs/outputs.
+          const data = {
+            prompt_id: promptId, node_id: id, node_type: classType, executed: [...executed],
+            exception_message: `Execution Blocked: ${fault.block}`, exception_type: 'ExecutionBlocked',
+            traceback: [], current_inputs: [], current_outputs: [],
+          };
+          hub.send('execution_error', data, clientId);
+          blocked.add(id);
+          progress.finish(id);
+          list.complete(id);
+          continue;
+        }
         const result = await (impls[classType] as NodeImpl).run(inputs, this.nodeContext(id, state, progress, signal, item));
         if (signal.aborted) break;
         cache.set(signature, { outputs: result.outputs, ui: result.ui && Object.keys(result.ui).length > 0 ? result.ui : undefined });

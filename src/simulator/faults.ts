@@ -10,6 +10,8 @@ export interface NodeMatch {
 interface NodeFault {
   match: NodeMatch;
   failure?: { message: string; exceptionType: string };
+  /** The node returns an ExecutionBlocker with this message instead of running. */
+  block?: string;
   delayMs?: number;
 }
 
@@ -35,6 +37,15 @@ export class SimulatorFaults {
     this.nodeFaults.push({ match, failure: { message, exceptionType } });
   }
 
+  /**
+   * The node blocks execution with a message (an ExecutionBlocker): ComfyUI reports it as a
+   * non-terminal `execution_error` of type ExecutionBlocked, skips what depends on the node, and
+   * the run goes on to success.
+   */
+  blockNode(match: NodeMatch, message = 'blocked by the test'): void {
+    this.nodeFaults.push({ match, block: message });
+  }
+
   /** Like a CUDA OOM: torch.OutOfMemoryError, and the server appends its memory tips. */
   failWithOutOfMemory(match: NodeMatch): void {
     this.failNode(match, `${OOM_MESSAGE}0 would exceed allowed memory. (out of memory)`, OOM_TYPE);
@@ -50,9 +61,13 @@ export class SimulatorFaults {
   }
 
   /** Internal: what applies to this node. */
-  forNode(nodeId: string, classType: string): { failure?: NodeFault['failure']; delayMs: number } {
+  forNode(nodeId: string, classType: string): { failure?: NodeFault['failure']; block?: string; delayMs: number } {
     const hits = this.nodeFaults.filter((f) => (f.match.nodeId === undefined || f.match.nodeId === nodeId) && (f.match.classType === undefined || f.match.classType === classType));
-    return { failure: hits.find((f) => f.failure)?.failure, delayMs: hits.reduce((sum, f) => sum + (f.delayMs ?? 0), 0) };
+    return {
+      failure: hits.find((f) => f.failure)?.failure,
+      block: hits.find((f) => f.block !== undefined)?.block,
+      delayMs: hits.reduce((sum, f) => sum + (f.delayMs ?? 0), 0),
+    };
   }
 
   /** Send a raw (e.g. malformed) text or binary frame to every connected socket. */

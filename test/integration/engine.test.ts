@@ -85,6 +85,33 @@ describe('engine against the simulator', () => {
     }
   });
 
+  it('an ExecutionBlocked error is not the end: the blocked branch is skipped and the job succeeds', async () => {
+    h.sim.faults.blockNode({ nodeId: '4' }, 'nothing to do here');
+    try {
+      const blockedErrors: string[] = [];
+      const sub = h.engine.connection.events$.subscribe((e) => {
+        if (e.type === 'execution_error') blockedErrors.push(e.data.exception_type);
+      });
+      const job = await h.engine.submit({
+        '1': { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 101 } },
+        '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'kept' } },
+        '3': { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 102 } },
+        '4': { class_type: 'ImageInvert', inputs: { image: ['3', 0] } },
+        '5': { class_type: 'SaveImage', inputs: { images: ['4', 0], filename_prefix: 'skipped' } },
+      });
+      const s = await job.done;
+      sub.unsubscribe();
+      expect(blockedErrors).toEqual(['ExecutionBlocked']);
+      expect(s.status).toBe('success');
+      expect(s.error).toBeUndefined();
+      expect(s.files.map((f) => f.filename)).toEqual([expect.stringMatching(/^kept_/)]);
+      const history = await h.engine.client.getHistory(job.promptId);
+      expect(history!.status.messages.map((m) => m[0])).not.toContain('execution_error');
+    } finally {
+      h.sim.faults.clearNodeFaults();
+    }
+  });
+
   it('cancel interrupts a running prompt', async () => {
     const job = await h.engine.submit(slow(200, 20));
     await stateWhere(job, (s) => (s.nodes['1']?.value ?? 0) >= 2);
