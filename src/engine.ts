@@ -200,8 +200,9 @@ export class Engine {
     if (reply.nodeErrors.length > 0) {
       // ComfyUI accepted the prompt but dropped the outputs that failed validation. A half-run is
       // not what was asked for: take it back and report the problems as a rejection.
-      await this.cancel(promptId).catch(() => undefined);
+      // Forget the job first, so the withdrawal does not show up as a 'cancelled' job of ours.
       this.jobs.discard(promptId);
+      await this.cancel(promptId).catch(() => undefined);
       throw new PromptRejectedError(
         'partial_rejection',
         'ComfyUI rejected part of the workflow: some outputs failed validation, so the prompt was withdrawn.',

@@ -49,6 +49,12 @@ export async function prepareGeneration(engine: Engine, request: GenerateRequest
   }
 
   const checkpoint = template.parameters.find((p) => p.name === 'checkpoint');
+  if (checkpoint && typeof values['checkpoint'] === 'string') {
+    // Model names carry the server's path separator: "sd15/x.safetensors" on Linux is
+    // "sd15\\x.safetensors" on a Windows ComfyUI. Accept either spelling.
+    const same = sameModel(values['checkpoint'], checkpointChoices(checkpoint, objectInfo, template.prompt) ?? []);
+    if (same) values['checkpoint'] = same;
+  }
   if (checkpoint && values['checkpoint'] === undefined) {
     const substitute = substituteCheckpoint(checkpoint, objectInfo, template.prompt);
     if (substitute) {
@@ -74,13 +80,10 @@ function substituteCheckpoint(
   objectInfo: ObjectInfo,
   prompt: ApiPrompt,
 ): { value: string; note: string } | undefined {
-  const target = param.targets[0];
-  if (!target) return undefined;
-  const node = prompt[target.nodeId];
-  const spec = node ? objectInfo[node.class_type]?.input.required?.[target.input] : undefined;
-  const choices = spec && Array.isArray(spec[0]) ? (spec[0] as unknown[]).filter((c): c is string => typeof c === 'string') : undefined;
+  const choices = checkpointChoices(param, objectInfo, prompt);
   if (!choices) return undefined;
-  const current = node?.inputs[target.input];
+  const target = param.targets[0]!;
+  const current = prompt[target.nodeId]?.inputs[target.input];
   if (typeof current === 'string' && choices.includes(current)) return undefined;
   if (choices.length === 0) {
     throw new ParameterInvalidError('ComfyUI has no checkpoint installed.', {
@@ -92,4 +95,20 @@ function substituteCheckpoint(
     value: preferred,
     note: `Checkpoint ${String(current)} is not installed on this ComfyUI; using ${preferred} instead (pass checkpoint to choose).`,
   };
+}
+
+/** The checkpoint names the server offers for the parameter's input (its combo list). */
+function checkpointChoices(param: ParameterSpec, objectInfo: ObjectInfo, prompt: ApiPrompt): string[] | undefined {
+  const target = param.targets[0];
+  if (!target) return undefined;
+  const node = prompt[target.nodeId];
+  const spec = node ? objectInfo[node.class_type]?.input.required?.[target.input] : undefined;
+  return spec && Array.isArray(spec[0]) ? (spec[0] as unknown[]).filter((c): c is string => typeof c === 'string') : undefined;
+}
+
+/** The server's spelling of a model name given with the other path separator, if any. */
+export function sameModel(name: string, choices: readonly string[]): string | undefined {
+  if (choices.includes(name)) return undefined;
+  const norm = (s: string) => s.replace(/\\/g, '/');
+  return choices.find((c) => norm(c) === norm(name));
 }

@@ -185,6 +185,8 @@ describe('engine against the simulator', () => {
     await until(async () => (await h.engine.client.getQueue()).running.length === 0);
     expect(queue.pending).toHaveLength(0);
     expect(h.engine.jobs.activeCount).toBe(0);
+    const withdrawn = (err as PromptRejectedError).context['promptId'] as string;
+    expect(h.engine.jobs.get(withdrawn)).toBeUndefined();
   });
 });
 
