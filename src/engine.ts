@@ -195,6 +195,8 @@ export class Engine {
       });
     } catch (err) {
       this.jobs.discard(promptId);
+      // Aborted mid-POST: ComfyUI may have queued it anyway. The id is ours, so take it back.
+      if (options.signal?.aborted) void this.cancel(promptId).catch(() => undefined);
       throw err;
     }
     if (reply.nodeErrors.length > 0) {
