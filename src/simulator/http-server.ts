@@ -50,7 +50,7 @@ function proxyRefused(req: IncomingMessage, auth: HttpServerOptions['authProxy']
   return auth !== undefined && req.headers[auth.header.toLowerCase()] !== auth.value;
 }
 
-export function createHttpServer(ctx: SimContext, options: HttpServerOptions): { server: Server; wss: WebSocketServer } {
+export function createHttpServer(ctx: SimContext, options: HttpServerOptions): { server: Server; wss: WebSocketServer; releaseHung: () => void } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 100 * 1024 * 1024 });
   wss.on('connection', (ws, req) => ctx.hub.attach(ws, req));
 
@@ -78,6 +78,7 @@ export function createHttpServer(ctx: SimContext, options: HttpServerOptions): {
     }
   }
 
+  const hung = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
@@ -86,8 +87,18 @@ export function createHttpServer(ctx: SimContext, options: HttpServerOptions): {
     if (originRefused(req)) return refuse(403, 'Forbidden');
     const pathname = routePath(new URL(req.url ?? '/', 'http://simulator').pathname);
     if (pathname !== '/ws') return refuse(404, 'Not Found');
-    if (options.stalled()) return; // a hung server: the upgrade is never answered
+    if (options.stalled()) {
+      // A hung server: the upgrade is never answered. Kept so unstall/close can drop it; left
+      // alone, it would hold server.close() open for ever.
+      hung.add(socket);
+      socket.once('close', () => hung.delete(socket));
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  return { server, wss };
+  const releaseHung = (): void => {
+    for (const socket of hung) socket.destroy();
+    hung.clear();
+  };
+  return { server, wss, releaseHung };
 }

@@ -62,12 +62,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let executor: Executor | undefined;
   hub = new WsHub({ queueRemaining: () => queue.remaining, runningNodeFor: (sid) => executor?.runningNodeFor(sid) }, options.logger);
   let stalled = false;
+  // Upgrades that arrived while stalled; dropped on unstall so the client retries at once.
+  let releaseHungUpgrades = (): void => undefined;
   let worker: Worker | undefined;
   const faults = new SimulatorFaults({
     dropSockets: () => hub.terminateAll(),
     sendRaw: (frame) => hub.sendRaw(frame),
     stallSockets: () => { stalled = true; hub.stallAll(); },
-    unstallSockets: () => { stalled = false; hub.unstallAll(); },
+    unstallSockets: () => { stalled = false; hub.unstallAll(); releaseHungUpgrades(); },
     setWorkerPaused: (paused) => worker?.setPaused(paused),
     restart: async () => {
       hub.terminateAll();
@@ -81,7 +83,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
   worker = new Worker({ queue, executor, history, hub, cache, historyWriteDelayMs: options.historyWriteDelayMs });
   const ctx: SimContext = { queue, history, hub, executor, worker, files, checkpoints: SIMULATOR_CHECKPOINTS, objectInfo, logger: options.logger };
-  const { server, wss } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
+  const { server, wss, releaseHung } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
+  releaseHungUpgrades = releaseHung;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -97,6 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults,
     async close() {
       hub.terminateAll();
+      releaseHung();
       await worker.stop();
       wss.close();
       server.closeAllConnections();
