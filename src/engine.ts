@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import {
   EMPTY, Subject, catchError, defer, filter, firstValueFrom, from, map, merge, race, retry, tap, throttle, timer,
   type Observable, type Subscription,
@@ -13,9 +12,9 @@ import { silentLogger, type Logger } from './logger.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
 import { PromptRouter } from '../streams/prompt-router.js';
 import { JobTracker, type TrackedJob } from '../streams/job-tracker.js';
-import { applyHistory } from '../streams/history-state.js';
 import { resyncJobs } from '../streams/resync.js';
-import type { DownloadedFile, JobState, PromptContext } from '../streams/job-state.js';
+import { settleJob } from './jobs/settle.js';
+import { refreshQueuePositions } from './jobs/queue-positions.js';
 
 /**
  * The engine wires one HTTP client, one shared socket, the router and the job tracker for the
@@ -38,9 +37,6 @@ export interface SubmitOptions {
 
 export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'unknown';
 
-/** How often history is re-read when the end of run arrived before ComfyUI wrote the entry. */
-const HISTORY_RETRIES = 5;
-const HISTORY_RETRY_DELAY_MS = 100;
 /** Long enough to serve a burst of generations, short enough to see a newly installed model. */
 const OBJECT_INFO_TTL_MS = 60_000;
 /** A resync that fails (ComfyUI still starting, a proxy hiccup) is tried again, backing off to this. */
@@ -92,7 +88,13 @@ export class Engine {
     this.jobs = new JobTracker({
       router: this.router,
       recentLimit: config.recentJobs,
-      settle: (state, ctx) => this.settle(state, ctx),
+      settle: (state, ctx) =>
+        settleJob(state, ctx, {
+          client: this.client,
+          outputDir: this.config.outputDir,
+          logger: this.logger,
+          download: !this.noDownload.delete(state.promptId),
+        }),
     });
   }
 
@@ -115,7 +117,10 @@ export class Engine {
       merge(this.connection.queueRemaining$, this.queueCheck)
         .pipe(
           filter(() => this.jobs.activeJobs().some((j) => j.state.status === 'queued' && j.state.queueNumber !== undefined)),
-          throttle(() => from(this.refreshQueuePositions()).pipe(catchError(() => EMPTY)), { leading: true, trailing: true }),
+          throttle(() => from(refreshQueuePositions(this.jobs, this.client, this.cancelling)).pipe(catchError(() => EMPTY)), {
+            leading: true,
+            trailing: true,
+          }),
         )
         .subscribe(),
     );
@@ -269,93 +274,5 @@ export class Engine {
     await this.connection.close();
   }
 
-  /**
-   * Queue positions of our waiting jobs, and the end of those that left the queue without running:
-   * ComfyUI sends no event at all for a prompt deleted from its queue (the ComfyUI window's queue
-   * panel, "clear queue", another client), so without this check such a job would wait forever.
-   * A prompt moves pending -> running -> history atomically, so one in none of them is gone.
-   */
-  private async refreshQueuePositions(): Promise<void> {
-    const queue = await this.client.getQueue();
-    const ahead = queue.running.length;
-    const running = new Set(queue.running.map((item) => item.promptId));
-    const gone: TrackedJob[] = [];
-    for (const job of this.jobs.activeJobs()) {
-      if (job.state.status !== 'queued' || job.state.queueNumber === undefined) continue;
-      const index = queue.pending.findIndex((item) => item.promptId === job.promptId);
-      if (index >= 0) job.update((s) => (s.status === 'queued' ? { ...s, queuePosition: ahead + index } : s));
-      else if (!running.has(job.promptId) && !this.cancelling.has(job.promptId)) gone.push(job);
-    }
-    for (const job of gone) {
-      // Finished meanwhile (its events are on the way): not gone.
-      if (job.finished || (await this.client.getHistory(job.promptId)) || this.cancelling.has(job.promptId)) continue;
-      job.update((s) =>
-        s.status === 'queued'
-          ? {
-              ...s,
-              status: 'lost',
-              endedAt: Date.now(),
-              queuePosition: undefined,
-              lostReason:
-                "The prompt was removed from ComfyUI's queue before it ran (the queue panel of the ComfyUI window, " +
-                '"clear queue", or another client), or ComfyUI restarted. Submit it again if you still want it.',
-            }
-          : s,
-      );
-      if (job.state.status === 'lost') void job.settle();
-    }
-  }
 
-  /** End of a job: read history if the socket left gaps, then download the outputs. */
-  private async settle(state: JobState, ctx: PromptContext): Promise<JobState> {
-    let next = state;
-    const unsure = next.status === 'queued' || next.status === 'running';
-    const noOutputs = Object.keys(next.outputs).length === 0;
-    if (!next.settled && (unsure || (next.status === 'success' && noOutputs))) {
-      next = await this.readHistory(next, ctx);
-    }
-    if (next.status === 'queued' || next.status === 'running') {
-      // The run is over but neither the socket nor history said how: do not leave it "running" for ever.
-      next = {
-        ...next,
-        status: 'lost',
-        endedAt: next.endedAt ?? Date.now(),
-        queuePosition: undefined,
-        lostReason:
-          "ComfyUI ended the run without saying how (its outcome message was not received) and has no history entry for it " +
-          '(history cleared or ComfyUI restarted). Its outputs, if any, are in ComfyUI\'s output folder.',
-      };
-    }
-    const wantsDownload = !this.noDownload.delete(state.promptId);
-    if (next.status === 'success' && wantsDownload && next.files.length > 0) next = await this.download(next);
-    return next;
-  }
-
-  private async readHistory(state: JobState, ctx: PromptContext): Promise<JobState> {
-    for (let attempt = 0; attempt < HISTORY_RETRIES; attempt++) {
-      try {
-        const entry = await this.client.getHistory(state.promptId);
-        if (entry) return applyHistory(state, entry, ctx, Date.now());
-      } catch (err) {
-        this.logger.warn(`history for ${state.promptId} unavailable: ${describeError(err)}`);
-      }
-      await new Promise((r) => setTimeout(r, HISTORY_RETRY_DELAY_MS * (attempt + 1)));
-    }
-    return state;
-  }
-
-  private async download(state: JobState): Promise<JobState> {
-    const dest = join(this.config.outputDir, state.promptId);
-    const downloads: DownloadedFile[] = [];
-    const errors: string[] = [];
-    for (const file of state.files) {
-      try {
-        const got = await this.client.download(file, dest);
-        downloads.push({ nodeId: file.nodeId, filename: file.filename, subfolder: file.subfolder, type: file.type, ...got });
-      } catch (err) {
-        errors.push(`${file.filename}: ${describeError(err)}`);
-      }
-    }
-    return { ...state, downloads: [...state.downloads, ...downloads], downloadErrors: [...state.downloadErrors, ...errors] };
-  }
 }
