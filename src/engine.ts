@@ -11,6 +11,7 @@ import { ComfyUnreachableError, PromptRejectedError, describeError } from './err
 import { silentLogger, type Logger } from './logger.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
 import { PromptRouter } from '../streams/prompt-router.js';
+import { nodeRef } from '../streams/job-state.js';
 import { JobTracker, type TrackedJob } from '../streams/job-tracker.js';
 import { resyncJobs } from '../streams/resync.js';
 import { settleJob } from './jobs/settle.js';
@@ -103,6 +104,16 @@ export class Engine {
     this.started = true;
     this.connection.start();
     this.subscriptions.push(this.connection.reconnected$.subscribe(() => this.reconnects++));
+    // On reconnect ComfyUI tells the submitter which node is running with a bare
+    // `executing {node}` (no prompt_id). Only one prompt runs at a time: if it is ours, say so.
+    this.subscriptions.push(
+      this.connection.events$.subscribe((event) => {
+        if (event.type !== 'executing' || event.data.prompt_id !== undefined || event.data.node === null) return;
+        const node = event.data.node;
+        const running = this.jobs.activeJobs().find((j) => j.state.status === 'running');
+        running?.update((s) => ({ ...s, currentNode: nodeRef(running.ctx, node) }));
+      }),
+    );
     this.subscriptions.push(
       // Events missed while the socket was down are never replayed: every reconnect must be
       // followed by a resync that succeeds. A reconnect during a resync earns one more afterwards

@@ -174,6 +174,23 @@ export function promptIdOf(event: ComfyEvent): string | undefined {
   }
 }
 
+/** The node an event is about (the display node where ComfyUI gives one), if any. */
+export function nodeIdOf(event: ComfyEvent): string | undefined {
+  switch (event.type) {
+    case 'executing':
+      return event.data.display_node ?? event.data.node ?? undefined;
+    case 'progress':
+      return event.data.node ?? undefined;
+    case 'executed':
+      return event.data.display_node ?? event.data.node;
+    case 'execution_error':
+    case 'execution_interrupted':
+      return event.data.node_id;
+    default:
+      return undefined;
+  }
+}
+
 /**
  * How a run ended: success, a (non-blocking) error, or an interrupt. `ExecutionBlocked` errors are
  * not outcomes: downstream work is skipped and the run goes on.

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Engine } from '../engine.js';
 import type { Logger } from '../logger.js';
-import { promptIdOf } from '../../streams/messages.js';
+import { nodeIdOf, promptIdOf } from '../../streams/messages.js';
 import { ensureFeedDir, feedAddress, register, unregister } from './feed-address.js';
 import { serializeEvent, type FeedLine } from './feed-line.js';
 
@@ -58,20 +58,4 @@ export async function startFeed(engine: Engine, logger: Logger, command: string)
       unregister();
     },
   };
-}
-
-function nodeIdOf(event: FeedLine['event']): string | undefined {
-  switch (event.type) {
-    case 'executing':
-      return event.data.display_node ?? event.data.node ?? undefined;
-    case 'progress':
-      return event.data.node ?? undefined;
-    case 'executed':
-      return event.data.display_node ?? event.data.node;
-    case 'execution_error':
-    case 'execution_interrupted':
-      return event.data.node_id;
-    default:
-      return undefined;
-  }
 }

@@ -222,6 +222,25 @@ describe('engine: socket trouble', () => {
     expect(s.downloads.length).toBe(1);
   });
 
+  it('after a reconnect, the bare `executing` ComfyUI sends names the node our running job is on', async () => {
+    const job = await h.engine.submit({
+      '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 3, delay_ms: 10, nonce: 4242 }, _meta: { title: 'First' } },
+      '2': { class_type: 'HarnessSlowProgress', inputs: { steps: 80, delay_ms: 20, image: ['1', 0] }, _meta: { title: 'Second' } },
+      '3': { class_type: 'PreviewImage', inputs: { images: ['2', 0] } },
+    });
+    await stateWhere(job, (s) => s.currentNode?.id === '1');
+    h.sim.faults.stallSockets();
+    // Node 2 starts while we hear nothing; its `executing` is lost with the stalled socket.
+    await until(() => h.engine.connection.state === 'reconnecting');
+    expect(job.state.currentNode?.id).toBe('1');
+    h.sim.faults.unstallSockets();
+    const on2 = await stateWhere(job, (s) => s.currentNode?.id === '2');
+    expect(on2.currentNode).toEqual({ id: '2', classType: 'HarnessSlowProgress', title: 'Second' });
+    expect(on2.status).toBe('running');
+    await h.engine.cancel(job.promptId);
+    await job.done;
+  });
+
   it('a prompt that finished while the socket was stalled is completed from history after the reconnect', async () => {
     const job = await h.engine.submit(slow(10, 10));
     await stateWhere(job, (s) => s.status === 'running');

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { EMPTY, merge, catchError, filter, map, type Observable } from 'rxjs';
+import { EMPTY, merge, catchError, concatMap, filter, type Observable } from 'rxjs';
 import { authHeaders, loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { ComfyConnection } from '../../../streams/connection.js';
-import { promptIdOf, type ComfyEvent } from '../../../streams/messages.js';
+import { nodeIdOf, promptIdOf, type ComfyEvent } from '../../../streams/messages.js';
+import { ComfyClient } from '../../comfy/client.js';
+import { NodeNames } from '../render/node-names.js';
 import { listFeeds } from '../../feed/feed-address.js';
 import { readFeed } from '../../feed/feed-client.js';
 import type { FeedLine } from '../../feed/feed-line.js';
@@ -67,7 +69,19 @@ export async function runTail(opts: TailOptions): Promise<number> {
       if (s === 'open') say(`connected to ${config.comfyUrl}`);
     });
     connection.start();
-    items$ = connection.events$.pipe(map((event) => ({ event, t: Date.now() })));
+    const names = new NodeNames(
+      new ComfyClient({ baseUrl: config.comfyUrl, auth: config.auth, clientId: 'comfywire-tail', requestTimeoutMs: 5000 }),
+    );
+    // concatMap keeps the order; only the first event of a prompt waits for its lookup.
+    items$ = connection.events$.pipe(
+      concatMap(async (event) => {
+        const t = Date.now();
+        const pid = promptIdOf(event);
+        const nodeId = nodeIdOf(event);
+        const node = pid && nodeId ? (await names.of(pid))[nodeId] : undefined;
+        return node ? { event, t, node } : { event, t };
+      }),
+    );
     closeSource = () => connection.close();
   }
 
