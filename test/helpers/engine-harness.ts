@@ -58,11 +58,4 @@ export function stateWhere(job: TrackedJob, predicate: (s: JobState) => boolean)
   return firstValueFrom(job.states$.pipe(filter(predicate)));
 }
 
-export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000, everyMs = 20): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
+export { until } from './wait.js';

@@ -1,5 +1,6 @@
-import type { ApiPrompt } from '../../src/comfy/types.js';
 import { ComfyClient } from '../../src/comfy/client.js';
+import { slowPrompt } from '../helpers/prompts.js';
+import { within } from '../helpers/wait.js';
 import { startHarness, stateWhere, until, type Harness } from '../helpers/engine-harness.js';
 
 /**
@@ -7,15 +8,7 @@ import { startHarness, stateWhere, until, type Harness } from '../helpers/engine
  * own on our socket: the job must still end, with a reason, instead of waiting forever.
  */
 
-const slow = (steps: number, delay = 20, nonce = Math.random()): ApiPrompt => ({
-  '1': { class_type: 'HarnessSlowProgress', inputs: { steps, delay_ms: delay, nonce: Math.floor(nonce * 1e9) } },
-  '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
-});
-
-const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
-  Promise.race([p, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), ms).unref())]);
-
-describe('engine: jobs ended by someone else', () => {
+describe('engine: jobs that end without an event of their own', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness();
@@ -27,7 +20,7 @@ describe('engine: jobs ended by someone else', () => {
 
   it('a pending job deleted from the queue by another client (ComfyUI window, other tool) ends as lost, with the reason', async () => {
     h.sim.faults.pauseWorker();
-    const job = await h.engine.submit(slow(1));
+    const job = await h.engine.submit(slowPrompt(1));
     // Alone in the queue: the enqueue status came before the POST reply, yet the position is known.
     expect((await within(stateWhere(job, (s) => s.queuePosition !== undefined), 3000)) as unknown).toMatchObject({ queuePosition: 0 });
     // Another client (its own client id) removes it: ComfyUI sends no event for that prompt, only a status.
@@ -43,14 +36,27 @@ describe('engine: jobs ended by someone else', () => {
 
   it('a cleared queue ends every pending job of ours', async () => {
     h.sim.faults.pauseWorker();
-    const a = await h.engine.submit(slow(1));
-    const b = await h.engine.submit(slow(1));
+    const a = await h.engine.submit(slowPrompt(1));
+    const b = await h.engine.submit(slowPrompt(1));
     await stateWhere(b, (s) => s.queuePosition !== undefined);
     await h.engine.client.clearQueue();
     const both = await within(Promise.all([a.done, b.done]), 3000);
     expect(both).not.toBe('timeout');
     if (both === 'timeout') return;
     expect(both.map((s) => s.status)).toEqual(['lost', 'lost']);
+  });
+
+  it('a job whose run ended without an outcome and without a history entry settles as lost, not as still queued', async () => {
+    h.sim.faults.pauseWorker();
+    const job = await h.engine.submit(slowPrompt(1));
+    // The end-of-run frame arrives, but neither the outcome frames nor a history entry exist
+    // (frames dropped as malformed, history cleared by another client in between).
+    h.sim.faults.sendRawFrame(JSON.stringify({ type: 'executing', data: { node: null, prompt_id: job.promptId } }));
+    const s = await within(job.done, 5000);
+    expect(s).not.toBe('timeout');
+    if (s === 'timeout') return;
+    expect(s.status).toBe('lost');
+    expect(s.lostReason).toMatch(/history/);
   });
 });
 
@@ -64,7 +70,7 @@ describe('engine: resync after a reconnect', () => {
   });
 
   it('a resync whose /queue request fails is tried again, so a job that finished during the outage still completes', async () => {
-    const job = await h.engine.submit(slow(10, 10));
+    const job = await h.engine.submit(slowPrompt(10, 10));
     await stateWhere(job, (s) => s.status === 'running');
     h.sim.faults.stallSockets();
     await until(async () => (await h.engine.client.getHistory(job.promptId)) !== undefined);
@@ -84,29 +90,5 @@ describe('engine: resync after a reconnect', () => {
     expect(s.status).toBe('success');
     expect(s.downloads).toHaveLength(1);
     expect(failures).toBeGreaterThanOrEqual(2);
-  });
-});
-
-describe('engine: an end of run that leaves the outcome unknown', () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = await startHarness();
-  });
-  afterEach(async () => {
-    h.sim.faults.resumeWorker();
-    await h.close();
-  });
-
-  it('a job whose run ended without an outcome and without a history entry settles as lost, not as still queued', async () => {
-    h.sim.faults.pauseWorker();
-    const job = await h.engine.submit(slow(1));
-    // The end-of-run frame arrives, but neither the outcome frames nor a history entry exist
-    // (frames dropped as malformed, history cleared by another client in between).
-    h.sim.faults.sendRawFrame(JSON.stringify({ type: 'executing', data: { node: null, prompt_id: job.promptId } }));
-    const s = await within(job.done, 5000);
-    expect(s).not.toBe('timeout');
-    if (s === 'timeout') return;
-    expect(s.status).toBe('lost');
-    expect(s.lostReason).toMatch(/history/);
   });
 });

@@ -6,17 +6,13 @@ import type { ApiPrompt } from '../../src/comfy/types.js';
 import { loadConfig } from '../../src/config.js';
 import { Engine } from '../../src/engine.js';
 import { silentLogger } from '../../src/logger.js';
+import { slowPrompt } from '../helpers/prompts.js';
 import { startHarness, stateWhere, until, type Harness } from '../helpers/engine-harness.js';
 
 /**
  * The event engine against the simulator over real loopback HTTP and WebSocket: every way a
  * prompt's life can go, as the engine's job state and downloaded files show it.
  */
-
-const slow = (steps: number, delay = 20, nonce = Math.random()): ApiPrompt => ({
-  '1': { class_type: 'HarnessSlowProgress', inputs: { steps, delay_ms: delay, nonce: Math.floor(nonce * 1e9) } },
-  '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
-});
 
 describe('engine against the simulator', () => {
   let h: Harness;
@@ -74,7 +70,7 @@ describe('engine against the simulator', () => {
   it('an execution error ends the job with node, class, exception and traceback', async () => {
     h.sim.faults.failNode({ classType: 'HarnessSlowProgress' }, 'boom from the test');
     try {
-      const s = await (await h.engine.submit(slow(2))).done;
+      const s = await (await h.engine.submit(slowPrompt(2))).done;
       expect(s.status).toBe('error');
       expect(s.error).toMatchObject({ nodeId: '1', classType: 'HarnessSlowProgress', exceptionType: 'RuntimeError' });
       expect(s.error!.exceptionMessage).toContain('boom from the test');
@@ -113,7 +109,7 @@ describe('engine against the simulator', () => {
   });
 
   it('cancel interrupts a running prompt', async () => {
-    const job = await h.engine.submit(slow(200, 20));
+    const job = await h.engine.submit(slowPrompt(200, 20));
     await stateWhere(job, (s) => (s.nodes['1']?.value ?? 0) >= 2);
     expect(await h.engine.cancel(job.promptId)).toBe('interrupted');
     const s = await job.done;
@@ -124,9 +120,9 @@ describe('engine against the simulator', () => {
   it('two queued prompts: the second knows its place, and cancel takes it out of the queue', async () => {
     h.sim.faults.pauseWorker();
     try {
-      const a = await h.engine.submit(slow(2));
-      const b = await h.engine.submit(slow(2));
-      const c = await h.engine.submit(slow(2));
+      const a = await h.engine.submit(slowPrompt(2));
+      const b = await h.engine.submit(slowPrompt(2));
+      const c = await h.engine.submit(slowPrompt(2));
       await stateWhere(c, (s) => s.queuePosition === 2);
       expect(b.state.queuePosition).toBe(1);
       expect(await h.engine.cancel(b.promptId)).toBe('dequeued');
@@ -142,8 +138,8 @@ describe('engine against the simulator', () => {
 
   it('front of queue: a prompt submitted with front runs before earlier pending ones', async () => {
     h.sim.faults.pauseWorker();
-    const normal = await h.engine.submit(slow(1));
-    const urgent = await h.engine.submit(slow(1), { front: true });
+    const normal = await h.engine.submit(slowPrompt(1));
+    const urgent = await h.engine.submit(slowPrompt(1), { front: true });
     h.sim.faults.resumeWorker();
     const [n, u] = await Promise.all([normal.done, urgent.done]);
     expect(u.queueNumber!).toBeLessThan(0);
@@ -151,7 +147,7 @@ describe('engine against the simulator', () => {
   });
 
   it('malformed frames mid-run are dropped and the job goes on', async () => {
-    const job = await h.engine.submit(slow(20, 10));
+    const job = await h.engine.submit(slowPrompt(20, 10));
     await stateWhere(job, (s) => (s.nodes['1']?.value ?? 0) >= 2);
     h.sim.faults.sendRawFrame('{not json');
     h.sim.faults.sendRawFrame(JSON.stringify({ type: 'progress', data: { value: 'x' } }));
@@ -175,7 +171,7 @@ describe('engine against the simulator', () => {
 
   it('a 200 with node_errors is treated as a rejection and the half-valid prompt is withdrawn', async () => {
     const prompt: ApiPrompt = {
-      ...slow(30, 20),
+      ...slowPrompt(30, 20),
       '3': { class_type: 'SaveImage', inputs: { filename_prefix: 'x' } }, // images missing -> invalid output
     };
     const err = await h.engine.submit(prompt).catch((e: unknown) => e);
@@ -214,7 +210,7 @@ describe('engine: socket trouble', () => {
   });
 
   it('a dropped socket mid-run reconnects with the same client id and the job still completes', async () => {
-    const job = await h.engine.submit(slow(40, 20));
+    const job = await h.engine.submit(slowPrompt(40, 20));
     await stateWhere(job, (s) => (s.nodes['1']?.value ?? 0) >= 3);
     h.sim.faults.dropSockets();
     const s = await job.done;
@@ -242,7 +238,7 @@ describe('engine: socket trouble', () => {
   });
 
   it('a prompt that finished while the socket was stalled is completed from history after the reconnect', async () => {
-    const job = await h.engine.submit(slow(10, 10));
+    const job = await h.engine.submit(slowPrompt(10, 10));
     await stateWhere(job, (s) => s.status === 'running');
     h.sim.faults.stallSockets();
     await until(async () => (await h.engine.client.getHistory(job.promptId)) !== undefined);
@@ -258,7 +254,7 @@ describe('engine: socket trouble', () => {
   });
 
   it('a ComfyUI restart that lost the queue ends the job as lost, with the reason', async () => {
-    const job = await h.engine.submit(slow(200, 20));
+    const job = await h.engine.submit(slowPrompt(200, 20));
     await stateWhere(job, (s) => s.status === 'running');
     await h.sim.faults.restart();
     const s = await job.done;
@@ -272,7 +268,7 @@ describe('engine: cannot reach ComfyUI', () => {
     const config = loadConfig({}, { overrides: { COMFYUI_URL: 'http://127.0.0.1:9', COMFYWIRE_REQUEST_TIMEOUT_MS: '1000', COMFYWIRE_FEED: 'off' } });
     const engine = new Engine({ config, logger: silentLogger() });
     try {
-      const err = await engine.submit(slow(1)).catch((e: unknown) => e);
+      const err = await engine.submit(slowPrompt(1)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ComfyUnreachableError);
       expect((err as Error).message).toContain('http://127.0.0.1:9');
     } finally {
@@ -283,7 +279,7 @@ describe('engine: cannot reach ComfyUI', () => {
   it('a proxy answering 401: ComfyAuthRefusedError with the auth hint; with the right token it works', async () => {
     const denied = await startHarness({ authProxy: { header: 'authorization', value: 'Bearer sesame' } });
     try {
-      const err = await denied.engine.submit(slow(1)).catch((e: unknown) => e);
+      const err = await denied.engine.submit(slowPrompt(1)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ComfyAuthRefusedError);
       expect((err as ComfyAuthRefusedError).hint).toContain('COMFYUI_AUTH_TOKEN');
     } finally {
@@ -291,7 +287,7 @@ describe('engine: cannot reach ComfyUI', () => {
     }
     const allowed = await startHarness({ authProxy: { header: 'authorization', value: 'Bearer sesame' } }, { COMFYUI_AUTH_TOKEN: 'sesame' });
     try {
-      expect((await (await allowed.engine.submit(slow(1))).done).status).toBe('success');
+      expect((await (await allowed.engine.submit(slowPrompt(1))).done).status).toBe('success');
     } finally {
       await allowed.close();
     }

@@ -3,6 +3,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import sharp from 'sharp';
 import { INLINE_MAX_BYTES, INLINE_MAX_EDGE } from '../../src/mcp/inline-image.js';
 import { startHarness, textOf, type Harness } from './mcp-harness.js';
+import { eventually } from '../helpers/wait.js';
 
 /** generate_image end to end against the simulator: progress, inline images, bounded wait, cancellation. */
 
@@ -27,21 +28,11 @@ function knownIds(): Set<string> {
 }
 
 async function settledNewJob(before: Set<string>) {
-  const id = await until(() => [...knownIds()].find((x) => !before.has(x)));
-  return until(() => {
+  const id = await eventually(() => [...knownIds()].find((x) => !before.has(x)));
+  return eventually(() => {
     const s = h.engine.jobs.get(id);
     return s?.settled ? s : undefined;
   });
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 test('renders, reports rising progress with the final one, and returns files, inline previews and links', async () => {
@@ -106,7 +97,7 @@ test('a render longer than timeout_s returns a handle, and the job still complet
   expect(['queued', 'running']).toContain(out.status);
   expect(out.follow_up).toMatch(/get_workflow_status.*cancel_job/);
   expect(textOf(r)).toContain(out.prompt_id);
-  const done = await until(async () => {
+  const done = await eventually(async () => {
     const s = await h.call('get_workflow_status', { prompt_id: out.prompt_id });
     const job = (s.structuredContent as { job: { status: string; settled: boolean; files: Array<{ path: string }> } }).job;
     return job.status === 'success' && job.settled ? job : undefined;
@@ -119,7 +110,7 @@ test('wait: false returns the handle at once', async () => {
   const r = await h.call('generate_image', { prompt: 'later', steps: 3, width: 128, height: 128, wait: false });
   const out = r.structuredContent as unknown as GenerateOut;
   expect(['queued', 'running']).toContain(out.status);
-  const job = await until(() => {
+  const job = await eventually(() => {
     const s = h.engine.jobs.get(out.prompt_id);
     return s?.settled ? s : undefined;
   });
@@ -182,7 +173,7 @@ test('get_workflow_status follows a running job, and get_queue marks ours apart 
   });
   const foreignId = ((await foreign.json()) as { prompt_id: string }).prompt_id;
 
-  const job = await until(async () => {
+  const job = await eventually(async () => {
     const r = await h.call('get_workflow_status', { prompt_id: id });
     const j = (r.structuredContent as { job: { status: string; current_node?: { class_type?: string; value?: number; max?: number }; progress: number; elapsed_ms?: number } }).job;
     return j.status === 'running' && (j.current_node?.value ?? 0) > 2 ? { j, text: textOf(r) } : undefined;

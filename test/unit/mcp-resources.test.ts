@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { JobState } from '../../streams/job-state.js';
 import { startHarness, type Harness } from './mcp-harness.js';
+import { until } from '../helpers/wait.js';
 
 /** Resources against a real engine and simulator: workflows, output files, job states and subscriptions. */
 
@@ -130,10 +131,3 @@ test('unsubscribing stops the updates', async () => {
   expect(seen.filter((u) => u === uri)).toEqual([]);
 });
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,5 +1,6 @@
 import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startHarness, type Harness } from './mcp-harness.js';
+import { eventually } from '../helpers/wait.js';
 
 /** generate_image as an MCP task (spec 2025-11-25) against a real engine and simulator. */
 
@@ -17,19 +18,9 @@ async function createTask(args: Record<string, unknown>) {
   return r.task;
 }
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** The job behind a task: the one job that appears after `before`. */
 async function newJobId(before: Set<string>): Promise<string> {
-  return until(() => h.engine.jobs.activeJobs().map((j) => j.promptId).find((id) => !before.has(id)));
+  return eventually(() => h.engine.jobs.activeJobs().map((j) => j.promptId).find((id) => !before.has(id)));
 }
 
 const knownIds = () => new Set([...h.engine.jobs.activeJobs().map((j) => j.promptId), ...h.engine.jobs.recent().map((s) => s.promptId)]);
@@ -53,7 +44,7 @@ test('a task is created at once, polled while working, and completes with the re
   const listed = await h.client.experimental.tasks.listTasks();
   expect(listed.tasks.map((t) => t.taskId)).toContain(task.taskId);
 
-  await until(async () => ((await h.client.experimental.tasks.getTask(task.taskId)).status === 'completed' ? true : undefined));
+  await eventually(async () => ((await h.client.experimental.tasks.getTask(task.taskId)).status === 'completed' ? true : undefined));
   const result = (await h.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)) as CallToolResult;
   expect(result.isError).toBeFalsy();
   expect(result.structuredContent).toMatchObject({ status: 'success', seed: 7 });
@@ -77,7 +68,7 @@ test('cancelling a running task interrupts the simulated run', async () => {
   const task = await createTask({ prompt: 'to be cancelled', steps: 150, width: 64, height: 64 });
   const id = await newJobId(before);
   const job = h.engine.jobs.active(id)!;
-  await until(() => (job.state.status === 'running' ? true : undefined));
+  await eventually(() => (job.state.status === 'running' ? true : undefined));
 
   const cancelled = await h.client.experimental.tasks.cancelTask(task.taskId);
   expect(cancelled.status).toBe('cancelled');
@@ -86,7 +77,7 @@ test('cancelling a running task interrupts the simulated run', async () => {
   expect(Object.values(final.nodes).some((n) => n.value < n.max) || final.interrupted !== undefined).toBe(true);
   expect((await h.client.experimental.tasks.getTask(task.taskId)).status).toBe('cancelled');
   // The run's own account of the cancel is kept for tasks/result.
-  const result = await until(async () =>
+  const result = await eventually(async () =>
     h.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema).then((r) => r as CallToolResult, () => undefined),
   );
   expect(JSON.stringify(result.content)).toMatch(/interrupt/i);
@@ -100,7 +91,7 @@ test('cancelling a queued task removes it from the queue', async () => {
   const queued = await createTask({ prompt: 'queued then cancelled', steps: 5, width: 64, height: 64 });
   const queuedId = await newJobId(mid);
   const queuedJob = h.engine.jobs.active(queuedId)!;
-  await until(() => (queuedJob.state.queueNumber !== undefined ? true : undefined));
+  await eventually(() => (queuedJob.state.queueNumber !== undefined ? true : undefined));
 
   await h.client.experimental.tasks.cancelTask(queued.taskId);
   const final = await queuedJob.done;
