@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
 import { Engine } from '../engine.js';
-import { ComfyUnreachableError } from '../errors.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { Simulator } from '../simulator/index.js';
 
@@ -82,11 +81,4 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
       await simulator?.close();
     },
   };
-}
-
-/** Fail fast with the unreachable hint instead of waiting for a socket that will never open. */
-export async function ensureReachable(runtime: Runtime): Promise<void> {
-  if (!(await answers(runtime.config.comfyUrl, Math.min(runtime.config.requestTimeoutMs, 5000)))) {
-    throw new ComfyUnreachableError(runtime.config.comfyUrl);
-  }
 }

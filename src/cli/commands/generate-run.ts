@@ -2,7 +2,7 @@ import { distinctUntilChanged, map } from 'rxjs';
 import { prepareGeneration } from '../../generation/prepare.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
-import { createRuntime, ensureReachable } from '../runtime.js';
+import { createRuntime } from '../runtime.js';
 import { describeJob } from '../render/progress.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js';
 import type { GenerateOptions } from './generate.js';
@@ -12,7 +12,6 @@ export async function runGenerate(prompt: string, opts: GenerateOptions): Promis
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined;
   try {
     runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true });
-    await ensureReachable(runtime);
     const { engine, config } = runtime;
     const request: GenerateRequest = { prompt, params: opts.param };
     if (opts.workflow) request.workflow = opts.workflow;
@@ -29,7 +28,6 @@ export async function runGenerate(prompt: string, opts: GenerateOptions): Promis
     if (opts.denoise !== undefined) request.denoise = opts.denoise;
     if (opts.image) request.inputImage = opts.image;
 
-    engine.start();
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
     const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
