@@ -14,6 +14,7 @@ import { errorText, failure } from '../results.js';
 import type { GenerateImageArgs } from '../tools/generate-image.js';
 import { cancelledResult, handleResult, successResult, type GenerateFacts } from './result.js';
 import { waitForJob } from './wait.js';
+import type { RunHooks } from '../tasks/index.js';
 
 /** How long a cancelled call waits for ComfyUI to confirm the interrupt before answering. */
 const CANCEL_SETTLE_MS = 5_000;
@@ -49,7 +50,13 @@ function toRequest(args: GenerateImageArgs, inputImage: string | undefined): Gen
  * generate_image: prepare, submit, report progress, wait within the bound, and answer with the
  * files, a handle, or the diagnosis. Expected failures throw ComfywireErrors that `guarded` maps.
  */
-export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, extra: Extra): Promise<CallToolResult> {
+export interface RunOptions {
+  /** Wait for the job's end without a bound (a task), instead of up to timeout_s (a plain call). */
+  untilDone?: boolean;
+  hooks?: RunHooks;
+}
+
+export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, extra: Extra, options: RunOptions = {}): Promise<CallToolResult> {
   const { engine, logger } = ctx;
   // The upload copies a local file to the ComfyUI host: only from folders the user shared.
   const inputImage =
@@ -70,6 +77,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
     return failure([errorText(error), ...hints, ...facts.notes].join('\n'));
   }
   logger.info(`generate_image: submitted ${job.promptId} (${prepared.templateName})`);
+  options.hooks?.onSubmitted?.(job.promptId);
 
   // Notifications go out one after another, in state order; the final one joins the same chain.
   const send = progressSender(extra);
@@ -92,7 +100,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
     return handleResult(job.state, facts, 'wait was false, so the call returns at once; the job runs on.');
   }
   const timeoutS = args.timeout_s ?? ctx.config.toolWaitS;
-  const outcome = await waitForJob(job.done, timeoutS * 1000, { request: extra.signal, closing: ctx.closing });
+  const outcome = await waitForJob(job.done, options.untilDone ? undefined : timeoutS * 1000, { request: extra.signal, closing: ctx.closing });
 
   switch (outcome.kind) {
     case 'timeout':

@@ -18,7 +18,8 @@ export interface WaitSignals {
   closing: AbortSignal;
 }
 
-export function waitForJob(done: Promise<JobState>, timeoutMs: number, signals: WaitSignals): Promise<WaitOutcome> {
+/** `timeoutMs` undefined: no bound (the job always ends: success, failure, interrupt or lost). */
+export function waitForJob(done: Promise<JobState>, timeoutMs: number | undefined, signals: WaitSignals): Promise<WaitOutcome> {
   if (signals.request.aborted) return Promise.resolve({ kind: 'cancelled' });
   if (signals.closing.aborted) return Promise.resolve({ kind: 'shutdown' });
   return new Promise<WaitOutcome>((resolve) => {
@@ -30,7 +31,7 @@ export function waitForJob(done: Promise<JobState>, timeoutMs: number, signals: 
     };
     const onCancel = (): void => finish({ kind: 'cancelled' });
     const onShutdown = (): void => finish({ kind: 'shutdown' });
-    const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
     signals.request.addEventListener('abort', onCancel, { once: true });
     signals.closing.addEventListener('abort', onShutdown, { once: true });
     done.then((state) => finish({ kind: 'done', state }));

@@ -3,7 +3,7 @@ import { JobTaskStore } from './task-store.js';
 
 export { JobTaskStore } from './task-store.js';
 export { registerTaskTool, DEFAULT_TASK_TTL_MS, TASK_POLL_INTERVAL_MS } from './task-tool.js';
-export type { TaskToolConfig, TaskToolOptions, ToolRun } from './task-tool.js';
+export type { RunHooks, TaskToolConfig, TaskToolOptions, ToolRun } from './task-tool.js';
 
 /** Task support for one McpServer (one session): its store and the capability it declares. */
 export interface TaskSupport {
@@ -28,12 +28,4 @@ export function createTaskSupport(): TaskSupport {
     }),
     cleanup: () => store.cleanup(),
   };
-}
-
-/**
- * A task has no client call timeout to stay under: wait for the job's end (up to the configured
- * job timeout) instead of returning a handle after the tool's usual bound.
- */
-export function untilDone<A extends { wait?: boolean; timeout_s?: number | undefined }>(args: A, jobTimeoutMs: number): A {
-  return { ...args, wait: true, timeout_s: jobTimeoutMs / 1000 };
 }

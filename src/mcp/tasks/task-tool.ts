@@ -20,7 +20,12 @@ import type { JobTaskStore } from './task-store.js';
  */
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-export type ToolRun<A> = (args: A, extra: Extra) => Promise<CallToolResult>;
+/** What a task's run tells the task while it goes. */
+export interface RunHooks {
+  /** The job reached ComfyUI under this prompt_id. */
+  onSubmitted?(promptId: string): void;
+}
+export type ToolRun<A> = (args: A, extra: Extra, hooks?: RunHooks) => Promise<CallToolResult>;
 
 /** How long a finished task's result stays fetchable unless the client asked for another TTL. */
 export const DEFAULT_TASK_TTL_MS = 60 * 60_000;
@@ -78,18 +83,27 @@ export function registerTaskTool<Shape extends ZodRawShapeCompat>(
     const abort = new AbortController();
     store.onCancel(task.taskId, () => abort.abort());
     const taskExtra: Extra = { ...extra, signal: abort.signal };
+    const hooks: RunHooks = {
+      onSubmitted: (promptId) => {
+        store.attachJob(task.taskId, promptId);
+        // Through the request's store, so a task-aware client sees the prompt_id in tasks/status.
+        extra.taskStore
+          .updateTaskStatus(task.taskId, 'working', `Queued in ComfyUI as prompt_id ${promptId}.`)
+          .catch((e: unknown) => logger.debug(`${name}: status of task ${task.taskId} not updated: ${describeError(e)}`));
+      },
+    };
     void (async () => {
       let result: CallToolResult;
       try {
-        result = await runTask(args, taskExtra);
+        result = await runTask(args, taskExtra, hooks);
       } catch (error) {
         result = failure(`${name} failed unexpectedly: ${describeError(error)}`);
       }
       try {
         // Through the request's store, so the client gets notifications/tasks/status; a task
         // cancelled meanwhile keeps the result in the store without a second status change.
-        const now = await store.getTask(task.taskId, extra.sessionId);
-        if (now && now.status !== 'cancelled') {
+        const now = store.statusOf(task.taskId);
+        if (now === 'working' || now === 'input_required') {
           await extra.taskStore.storeTaskResult(task.taskId, result.isError ? 'failed' : 'completed', result);
         } else {
           await store.storeTaskResult(task.taskId, 'completed', result, extra.sessionId);

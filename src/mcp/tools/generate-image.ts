@@ -5,7 +5,7 @@ import type { ToolContext } from '../deps.js';
 import { runGeneration } from '../generate/run.js';
 import { GenerateOutputSchema } from '../generate/result.js';
 import { guarded } from '../results.js';
-import { registerTaskTool, untilDone } from '../tasks/index.js';
+import { registerTaskTool } from '../tasks/index.js';
 
 export const GENERATE_IMAGE = 'generate_image';
 
@@ -84,7 +84,10 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
       store: ctx.tasks.store,
       logger: ctx.logger,
       run,
-      runTask: (args, extra) => run(untilDone(args, ctx.config.jobTimeoutMs), extra),
+      // A task has no call timeout to stay under: it waits for the job's end, however long. Its
+      // TTL (the client's choice) bounds how long the outcome is kept, not the render.
+      runTask: (args, extra, hooks) =>
+        guarded(ctx.logger, GENERATE_IMAGE, () => runGeneration(ctx, args, extra, { untilDone: true, ...(hooks ? { hooks } : {}) })),
     });
     return;
   }
