@@ -1,7 +1,11 @@
-import { asyncScheduler, distinctUntilChanged, map, throttleTime, type Observable, type SchedulerLike } from 'rxjs';
+import {
+  Subject, asyncScheduler, concat, defer, distinctUntilChanged, map, of, switchMap, takeUntil, tap, throttleTime, timer,
+  type Observable, type SchedulerLike,
+} from 'rxjs';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import { stepOf, type JobState } from '../../streams/job-state.js';
+import { formatDuration } from '../duration.js';
 
 /**
  * A job's states as MCP progress: a fraction and a line a person can read. States change on every
@@ -11,6 +15,13 @@ import { stepOf, type JobState } from '../../streams/job-state.js';
  */
 
 export const PROGRESS_INTERVAL_MS = 100;
+/**
+ * ComfyUI can be silent for minutes (loading a checkpoint, a VAE decode of a large image, custom
+ * nodes that never report). Clients that reset their call timeout on progress (the SDK's
+ * resetTimeoutOnProgress) would still give up, so silence is filled with a notification this
+ * often, naming the node and the time so far. Well under the 10 s such clients are promised.
+ */
+export const HEARTBEAT_MS = 5_000;
 /** MCP's progress is on a 0..total scale; a percentage reads well in every client. */
 export const PROGRESS_TOTAL = 100;
 
@@ -57,17 +68,44 @@ export function describeProgress(state: JobState): ProgressStep {
   }
 }
 
-/** Distinct progress lines of a job, at most one per interval (first at once, latest at each window's end). */
+/**
+ * Distinct progress lines of a job, at most one per interval (first at once, latest at each
+ * window's end), and while nothing changes a heartbeat every `heartbeatMs` with the time so far.
+ * Ends when the job's states end (it settled).
+ */
 export function progressSteps(
   states$: Observable<JobState>,
   intervalMs = PROGRESS_INTERVAL_MS,
   scheduler: SchedulerLike = asyncScheduler,
+  heartbeatMs = HEARTBEAT_MS,
 ): Observable<ProgressStep> {
-  return states$.pipe(
-    map(describeProgress),
-    distinctUntilChanged((a, b) => a.message === b.message && a.fraction === b.fraction),
-    throttleTime(intervalMs, scheduler, { leading: true, trailing: true }),
-  );
+  return defer(() => {
+    // Heartbeats belong to a live job: none once its states have ended, and none pending after.
+    let ended = false;
+    const end$ = new Subject<void>();
+    const states = states$.pipe(tap({ complete: () => ((ended = true), end$.next()) }));
+    return states.pipe(
+      map((state) => ({ state, step: describeProgress(state) })),
+      distinctUntilChanged((a, b) => a.step.message === b.step.message && a.step.fraction === b.step.fraction),
+      throttleTime(intervalMs, scheduler, { leading: true, trailing: true }),
+      switchMap(({ state, step }) =>
+        ended
+          ? of(step)
+          : concat(
+              of(step),
+              timer(heartbeatMs, heartbeatMs, scheduler).pipe(
+                takeUntil(end$),
+                map(() => heartbeat(state, step, scheduler.now())),
+              ),
+            ),
+      ),
+    );
+  });
+}
+
+/** The same line, with how long the job has taken so far: proof of life during a silent phase. */
+function heartbeat(state: JobState, step: ProgressStep, now: number): ProgressStep {
+  return { fraction: step.fraction, message: `${step.message} (${formatDuration(now - state.submittedAt)} so far)` };
 }
 
 /**

@@ -51,6 +51,53 @@ describe('progressSteps', () => {
   });
 });
 
+describe('heartbeats during silent phases', () => {
+  const loading: JobState = { ...base, status: 'running', fraction: 0.02, currentNode: { id: '4', classType: 'CheckpointLoaderSimple', title: 'Load Checkpoint' } };
+
+  it('repeats the node with the time so far every interval while ComfyUI says nothing, and stops at the end', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    scheduler.run(({ cold, expectObservable }) => {
+      // A 20 s silent checkpoint load, then the job ends: 4 heartbeats at 5, 10, 15, 20 s... but
+      // the source completes at 20 s, so the one due then is not sent after the end.
+      const out = progressSteps(cold('a 19999ms |', { a: loading }), 100, scheduler, 5_000);
+      const line = 'running Load Checkpoint, 2%';
+      expectObservable(out).toBe('a 4999ms b 4999ms c 4999ms d 4999ms |', {
+        a: { fraction: 0.02, message: line },
+        b: { fraction: 0.02, message: `${line} (5 s so far)` },
+        c: { fraction: 0.02, message: `${line} (10 s so far)` },
+        d: { fraction: 0.02, message: `${line} (15 s so far)` },
+      });
+    });
+  });
+
+  it('restarts the heartbeat after every real change, so a busy render sends no extra lines', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    scheduler.run(({ cold, expectObservable }) => {
+      const s = { a: running(0.1, 1), b: running(0.2, 2), c: running(0.3, 3) };
+      // A change every 4 s keeps the 5 s heartbeat from ever firing.
+      const out = progressSteps(cold('a 3999ms b 3999ms c 3999ms |', s), 100, scheduler, 5_000);
+      expectObservable(out).toBe('a 3999ms b 3999ms c 3999ms |', {
+        a: describeProgress(s.a),
+        b: describeProgress(s.b),
+        c: describeProgress(s.c),
+      });
+    });
+  });
+
+  it('keeps the gap between notifications within the interval over a 1-hour silent node', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const hour = 3_600_000;
+    const times: number[] = [];
+    scheduler.run(({ cold }) => {
+      // run() flushes the virtual clock to the end of the source when the callback returns.
+      progressSteps(cold(`a ${hour - 1}ms |`, { a: loading }), 100, scheduler, 5_000).subscribe(() => times.push(scheduler.now()));
+    });
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(times.length).toBe(hour / 5_000);
+    expect(Math.max(...gaps)).toBe(5_000);
+  });
+});
+
 describe('monotonicProgress', () => {
   it('strictly increases even when the fraction stands still, and only a success reaches 100', () => {
     const next = monotonicProgress();
