@@ -16,6 +16,7 @@ import { jest } from '@jest/globals';
 // Captured before any test fakes them: the real ones let real I/O through.
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
+const performanceNow = performance.now.bind(performance);
 
 export const FAKE_EPOCH = Date.UTC(2026, 0, 1, 12, 0, 0);
 
@@ -53,13 +54,13 @@ export async function advance(ms: number, options: AdvanceOptions = {}): Promise
  * once `maxMs` of fake time has passed without it. Checked before each step, so a condition
  * already true costs no time.
  */
-export async function advanceUntil(check: () => boolean, maxMs: number, options: AdvanceOptions = {}): Promise<number> {
+export async function advanceUntil(check: () => boolean | Promise<boolean>, maxMs: number, options: AdvanceOptions = {}): Promise<number> {
   const step = options.stepMs ?? 500;
   const start = Date.now();
   for (;;) {
     // Real I/O first: the condition may be one socket read away.
     await realPause(options.pauseMs);
-    if (check()) return Date.now() - start;
+    if (await check()) return Date.now() - start;
     if (Date.now() - start >= maxMs) throw new Error(`condition not met within ${maxMs} ms of fake time`);
     await jest.advanceTimersByTimeAsync(step);
   }
@@ -80,3 +81,13 @@ export async function settleReal<T>(promise: Promise<T>, realMs = 15_000): Promi
     realClearTimeout(timer);
   }
 }
+
+/** Wait in real time, the clock standing still, until `check` holds (work that needs no timer). */
+export async function untilReal(check: () => boolean | Promise<boolean>, realMs = 15_000): Promise<void> {
+  const end = performanceNow() + realMs;
+  while (!(await check())) {
+    if (performanceNow() > end) throw new Error(`condition not met within ${realMs} ms of real time`);
+    await realPause(5);
+  }
+}
+
