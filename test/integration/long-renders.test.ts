@@ -165,6 +165,24 @@ describe('plain calls', () => {
     expect(h.engine.connection.state).toBe('open');
   });
 
+  it('a 10-minute render whose socket is cut at minute 5 still returns its image to the waiting call', async () => {
+    await start(10 * S);
+    const call = plainCall({ prompt: 'through a cut', steps: 60, timeout_s: 15 * 60 });
+    const job = await submittedJob();
+    await advance(5 * MIN, { stepMs: 1_000 });
+    expect(job.state.status).toBe('running');
+    let reconnects = 0;
+    const watch = h.engine.connection.reconnected$.subscribe(() => reconnects++);
+    h.sim.faults.dropSockets();
+    await advanceUntil(() => job.finished, 10 * MIN, { stepMs: 1_000 });
+    const result = await finish(call.promise);
+    expect(result.isError).toBeFalsy();
+    expect(structured(result)).toMatchObject({ status: 'success', prompt_id: job.promptId });
+    expect(existsSync(structured(result).files[0]!.path)).toBe(true);
+    watch.unsubscribe();
+    expect(reconnects).toBeGreaterThanOrEqual(1);
+  });
+
   it('two 1-minute calls at once both return their images; the second waited its turn in the queue', async () => {
     await start(S);
     const t0 = Date.now();
