@@ -108,3 +108,16 @@ test('a plain call of the task-capable tool still answers directly and stays out
   const { tasks } = await h.client.experimental.tasks.listTasks();
   expect(tasks.length).toBe(beforeTasks.length);
 });
+
+test('the TTL a client asks for is granted up to 24 h; none asked means 1 h', async () => {
+  const create = async (task: Record<string, unknown>) =>
+    (
+      await h.client.request(
+        { method: 'tools/call', params: { name: 'generate_image', arguments: { prompt: 'ttl', steps: 1, width: 64, height: 64 }, task } },
+        CreateTaskResultSchema,
+      )
+    ).task;
+  expect((await create({ ttl: 90_000 })).ttl).toBe(90_000);
+  expect((await create({ ttl: 24 * 3_600_000 + 1 })).ttl).toBe(24 * 3_600_000);
+  expect((await create({})).ttl).toBe(3_600_000);
+});
