@@ -34,11 +34,17 @@ export interface HarnessOptions {
   deps?: Partial<McpDeps>;
   /** Point the engine at a dead port instead of the simulator. */
   comfyDown?: boolean;
+  /**
+   * Share another harness's simulator and output folder: a second comfywire process (its own
+   * engine and server) on the same ComfyUI and disk. The owner closes them, not this harness.
+   */
+  shareWith?: Pick<Harness, 'sim' | 'outputDir'>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sim = await startSimulator({ port: 0, stepDelayMs: options.stepDelayMs ?? 20 });
-  const outputDir = mkdtempSync(path.join(tmpdir(), 'comfywire-mcp-'));
+  const shared = options.shareWith;
+  const sim = shared?.sim ?? (await startSimulator({ port: 0, stepDelayMs: options.stepDelayMs ?? 20 }));
+  const outputDir = shared?.outputDir ?? mkdtempSync(path.join(tmpdir(), 'comfywire-mcp-'));
   const config = loadConfig(
     {},
     {
@@ -71,6 +77,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await cleanup();
       await server.close();
       await engine.close();
+      if (shared) return;
       await sim.close();
       rmSync(outputDir, { recursive: true, force: true });
     },
