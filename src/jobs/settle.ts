@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import type { ComfyClient } from '../comfy/client.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { applyHistory } from '../../streams/history-state.js';
-import type { DownloadedFile, JobState, PromptContext } from '../../streams/job-state.js';
+import type { JobState, PromptContext } from '../../streams/job-state.js';
+import { downloadOutputs } from './download-outputs.js';
 
 /**
  * The end of a job, after its run ended (or the resync decided it did): read /history when the
@@ -42,7 +42,7 @@ export async function settleJob(state: JobState, ctx: PromptContext, deps: Settl
         "(history cleared or ComfyUI restarted). Its outputs, if any, are in ComfyUI's output folder.",
     };
   }
-  if (next.status === 'success' && deps.download && next.files.length > 0) next = await download(next, deps);
+  if (next.status === 'success' && deps.download && next.files.length > 0) next = await downloadOutputs(next, deps);
   return next;
 }
 
@@ -57,19 +57,4 @@ async function readHistory(state: JobState, ctx: PromptContext, deps: SettleDeps
     await new Promise((r) => setTimeout(r, HISTORY_RETRY_DELAY_MS * (attempt + 1)));
   }
   return state;
-}
-
-async function download(state: JobState, deps: SettleDeps): Promise<JobState> {
-  const dest = join(deps.outputDir, state.promptId);
-  const downloads: DownloadedFile[] = [];
-  const errors: string[] = [];
-  for (const file of state.files) {
-    try {
-      const got = await deps.client.download(file, dest);
-      downloads.push({ nodeId: file.nodeId, filename: file.filename, subfolder: file.subfolder, type: file.type, ...got });
-    } catch (err) {
-      errors.push(`${file.filename}: ${describeError(err)}`);
-    }
-  }
-  return { ...state, downloads: [...state.downloads, ...downloads], downloadErrors: [...state.downloadErrors, ...errors] };
 }
