@@ -1,14 +1,20 @@
 import type { ComfyClient } from '../comfy/client.js';
 import type { ApiPrompt } from '../comfy/types.js';
+import { withFilesOnDisk } from '../jobs/output-folder.js';
 import { applyHistory } from '../../streams/history-state.js';
 import { initialJobState, promptContext, type JobState, type PromptContext } from '../../streams/job-state.js';
 
 /**
  * A prompt this process did not submit, as ComfyUI knows it: waiting or running in /queue, or
  * finished in /history. History replays through the same reducer as live events, so the view
- * (and the failure diagnosis) is the same as for our own jobs.
+ * (and the failure diagnosis) is the same as for our own jobs. Given the output folder, outputs
+ * already in it (an earlier or another comfywire process downloaded them) count as downloaded.
  */
-export async function foreignJob(client: ComfyClient, promptId: string): Promise<{ state: JobState; context: PromptContext } | undefined> {
+export async function foreignJob(
+  client: ComfyClient,
+  promptId: string,
+  outputDir?: string,
+): Promise<{ state: JobState; context: PromptContext } | undefined> {
   const queue = await client.getQueue();
   const running = queue.running.find((i) => i.promptId === promptId);
   const pendingIndex = queue.pending.findIndex((i) => i.promptId === promptId);
@@ -35,5 +41,6 @@ export async function foreignJob(client: ComfyClient, promptId: string): Promise
   let state = applyHistory(initialJobState(promptId, start), entry, context, end);
   state = { ...state, startedAt: start };
   if (state.endedAt !== undefined) state.endedAt = end;
+  if (outputDir !== undefined) state = await withFilesOnDisk(state, outputDir);
   return { state, context };
 }

@@ -1,6 +1,8 @@
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import type { JobState } from '../../streams/job-state.js';
+import { jobFolder, relativeOutputPath } from '../jobs/output-folder.js';
+import { listJobFiles } from '../jobs/output-listing.js';
 import { uriPart } from './resources/uri.js';
 
 /**
@@ -44,9 +46,12 @@ export function classifyFile(filename: string): { kind: OutputKind; mime: string
   return known ? { kind: known[0], mime: known[1] } : { kind: 'other', mime: 'application/octet-stream' };
 }
 
-/** The resources module serves `comfywire://outputs/{prompt_id}/{filename}` from the output folder. */
-export function outputUri(promptId: string, filename: string): string {
-  return `comfywire://outputs/${uriPart(promptId)}/${uriPart(filename)}`;
+/**
+ * The resources module serves `comfywire://outputs/{prompt_id}/{file}` from the output folder;
+ * `file` is the path below the job's folder (ComfyUI subfolder included), one encoded segment.
+ */
+export function outputUri(promptId: string, file: string): string {
+  return `comfywire://outputs/${uriPart(promptId)}/${uriPart(file)}`;
 }
 
 export const OutputFileSchema = z.object({
@@ -85,7 +90,7 @@ export function outputFiles(state: JobState): { files: OutputFileView[]; missing
       kind,
       mime: byExt.mime,
       bytes: d.bytes,
-      uri: outputUri(state.promptId, name),
+      uri: outputUri(state.promptId, relativeOutputPath(d)),
     };
   });
   const got = new Set(state.downloads.map((d) => `${d.nodeId}\u0000${d.filename}\u0000${d.subfolder}`));
@@ -100,4 +105,19 @@ export function outputFiles(state: JobState): { files: OutputFileView[]; missing
         (f.type === 'temp' ? 'a preview (temp) file' : 'not downloaded'),
     }));
   return { files, missing };
+}
+
+/** Files named in "not found" answers at most; the folder path leads to the rest. */
+const MAX_NOTED_FILES = 20;
+
+/**
+ * For a job neither this process nor ComfyUI knows any more: what an earlier process downloaded
+ * for it, so the answer still says where its outputs are. Undefined when the folder holds nothing.
+ */
+export async function filesOnDiskNote(outputDir: string, promptId: string): Promise<string | undefined> {
+  const files = await listJobFiles(outputDir, promptId, MAX_NOTED_FILES + 1);
+  if (!files.length) return undefined;
+  const lines = files.slice(0, MAX_NOTED_FILES).map((f) => `- ${f.path} (${outputUri(promptId, f.rel)})`);
+  if (files.length > MAX_NOTED_FILES) lines.push('- …');
+  return `Files downloaded for it earlier are in ${jobFolder(outputDir, promptId)}:\n${lines.join('\n')}`;
 }

@@ -114,7 +114,7 @@ test('a prompt submitted elsewhere: status read from ComfyUI history', async () 
   const { promptId } = await h.engine.client.submitPrompt(prompt, { promptId: 'submitted-elsewhere' });
   const job = await (async () => {
     for (let i = 0; i < 200; i++) {
-      const r = await h.call('get_workflow_status', { prompt_id: promptId });
+      const r = await h.call('get_workflow_status', { prompt_id: promptId, download: false });
       const j = (r.structuredContent as { job: { status: string; ours: boolean; missing_files: Array<{ url?: string }> } }).job;
       if (j.status === 'success') return j;
       await new Promise((res) => setTimeout(res, 20));
@@ -123,6 +123,9 @@ test('a prompt submitted elsewhere: status read from ComfyUI history', async () 
   })();
   expect(job.ours).toBe(false);
   expect(job.missing_files[0]!.url).toMatch(/\/view\?filename=elsewhere/);
+  // By default its outputs are fetched into the output folder like those of our own jobs.
+  const fetched = (await h.call('get_workflow_status', { prompt_id: promptId })).structuredContent as { job: { files: Array<{ path: string }> } };
+  expect(fetched.job.files.map((f) => f.path)).toEqual([expect.stringContaining(`${h.outputDir}/${promptId}/elsewhere_`)]);
 });
 
 describe('ComfyUI down', () => {

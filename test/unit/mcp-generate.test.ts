@@ -47,7 +47,8 @@ test('renders, reports rising progress with the final one, and returns files, in
   const file = out.files[0]!;
   expect(existsSync(file.path)).toBe(true);
   expect(file).toMatchObject({ kind: 'image', mime: 'image/png' });
-  expect(file.uri).toBe(`comfywire://outputs/${out.prompt_id}/${encodeURIComponent(file.path.split('/').pop()!)}`);
+  // The template saves into ComfyUI's comfywire/ subfolder: the URI carries it, encoded as one segment.
+  expect(file.uri).toBe(`comfywire://outputs/${out.prompt_id}/comfywire%2F${encodeURIComponent(file.path.split('/').pop()!)}`);
   // Full size on disk, downscaled inline.
   expect((await sharp(file.path).metadata()).width).toBe(1024);
   const text = textOf(r);

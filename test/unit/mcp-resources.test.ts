@@ -29,7 +29,7 @@ test('declares subscribe and lists the three resource templates', async () => {
   const { resourceTemplates } = await h.client.listResourceTemplates();
   expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
     'comfywire://jobs/{prompt_id}',
-    'comfywire://outputs/{prompt_id}/{filename}',
+    'comfywire://outputs/{prompt_id}/{file}',
     'comfywire://workflows/{name}',
   ]);
 });

@@ -1,55 +1,77 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { resolveOutputFile, type ResolvedOutput } from '../../jobs/output-folder.js';
+import { listJobFiles, listJobFolders } from '../../jobs/output-listing.js';
 import type { McpDeps } from '../deps.js';
-import { classifyFile, outputFiles } from '../outputs.js';
-import { knownJobs } from './jobs.js';
-import { notFound, uriPart, variable, OUTPUT_TEMPLATE } from './uri.js';
+import { classifyFile, outputUri } from '../outputs.js';
+import { notFound, variable, OUTPUT_TEMPLATE } from './uri.js';
 
 /**
- * `comfywire://outputs/{prompt_id}/{filename}`: a file the engine downloaded into
- * <outputDir>/<prompt_id>/. Both parts are single path segments and the real path must stay inside
- * the output folder, so no URI (`..`, encoded slashes, symlinks) reads anything else.
+ * `comfywire://outputs/{prompt_id}/{file}`: any file under <outputDir>/<prompt_id>/, whichever
+ * comfywire process downloaded it. `file` is the path below the job's folder with its ComfyUI
+ * subfolder (`comfywire/sd15_00001_.png`), percent-encoded as one segment because the SDK's
+ * matcher stops at `/`. Reads are confined to the output folder (src/jobs/output-folder.ts).
  */
 
 /** Larger files are read from disk by path: base64 in one JSON-RPC message would be too much. */
 export const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 
-const SEGMENT = /^(?!\.{1,2}$)[^/\\\0]+$/;
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
+/** resources/list shows the newest jobs' files; completion reaches the others. */
+const MAX_LISTED_JOBS = 100;
+const MAX_LISTED_FILES = 1000;
+/** The SDK caps completions at 100 values. */
+const MAX_COMPLETIONS = 100;
 
 /**
- * The real path of an output file, or a not-found error; never a path outside the output folder.
- * `recorded` is where the engine says it put the file (a ComfyUI subfolder adds a level below the
- * job's folder); without a record, the file is looked for directly in <outputDir>/<prompt_id>/.
+ * The file a URI names. Links made before subfolders were part of the URI carry only the file
+ * name: one file of that name anywhere below the job's folder is taken to be it.
  */
-export async function outputPath(outputDir: string, promptId: string, filename: string, uri: string, recorded?: string): Promise<string> {
-  if (!SEGMENT.test(promptId) || !SEGMENT.test(filename)) throw notFound(uri, 'not a file in the output folder');
-  const root = await realpath(outputDir).catch(() => undefined);
-  if (!root) throw notFound(uri, `the output folder ${outputDir} does not exist yet`);
-  const real = await realpath(recorded ?? resolve(root, promptId, filename)).catch(() => undefined);
-  const jobRoot = await realpath(resolve(root, promptId)).catch(() => undefined);
-  if (!real || !jobRoot || !inside(root, real) || !inside(jobRoot, real)) throw notFound(uri, 'no such output file');
-  return real;
+async function locate(outputDir: string, promptId: string, file: string): Promise<ResolvedOutput> {
+  const direct = await resolveOutputFile(outputDir, promptId, file);
+  if (!('missing' in direct) || file.includes('/')) return direct;
+  const same = (await listJobFiles(outputDir, promptId)).filter((f) => basename(f.rel) === file);
+  if (same.length === 1) return resolveOutputFile(outputDir, promptId, same[0]!.rel);
+  if (same.length > 1) {
+    return { missing: `several files are named ${file}: ${same.map((f) => outputUri(promptId, f.rel)).join(', ')}` };
+  }
+  return direct;
 }
 
 export function registerOutputResources(server: McpServer, deps: McpDeps): void {
+  const outputDir = deps.config.outputDir;
   const template = new ResourceTemplate(OUTPUT_TEMPLATE, {
-    list: () => ({
-      resources: knownJobs(deps).flatMap((state) =>
-        outputFiles(state).files.map((f) => ({
-          uri: `comfywire://outputs/${uriPart(state.promptId)}/${uriPart(f.filename)}`,
-          name: f.filename,
-          title: `${f.filename} (job ${state.promptId.slice(0, 8)})`,
-          mimeType: f.mime,
-          size: f.bytes,
-        })),
-      ),
-    }),
+    list: async () => {
+      const resources = [];
+      for (const { promptId } of (await listJobFolders(outputDir)).slice(0, MAX_LISTED_JOBS)) {
+        for (const f of await listJobFiles(outputDir, promptId, MAX_LISTED_FILES - resources.length)) {
+          resources.push({
+            uri: outputUri(promptId, f.rel),
+            name: f.rel,
+            title: `${f.rel} (job ${promptId.slice(0, 8)})`,
+            mimeType: classifyFile(f.rel).mime,
+            size: f.bytes,
+          });
+        }
+        if (resources.length >= MAX_LISTED_FILES) break;
+      }
+      return { resources };
+    },
+    complete: {
+      prompt_id: async (value) =>
+        (await listJobFolders(outputDir))
+          .map((f) => f.promptId)
+          .filter((id) => id.startsWith(value))
+          .slice(0, MAX_COMPLETIONS),
+      file: async (value, context) => {
+        const promptId = context?.arguments?.['prompt_id'];
+        if (!promptId) return [];
+        return (await listJobFiles(outputDir, promptId))
+          .map((f) => f.rel)
+          .filter((rel) => rel.startsWith(value))
+          .slice(0, MAX_COMPLETIONS);
+      },
+    },
   });
 
   server.registerResource(
@@ -57,21 +79,22 @@ export function registerOutputResources(server: McpServer, deps: McpDeps): void 
     template,
     {
       title: 'Output file',
-      description: 'A file a job produced, as downloaded into the output folder (images, video, audio, text).',
+      description:
+        'A file a job produced, as downloaded into the output folder (images, video, audio, text). `file` is its path below ' +
+        'the job folder, ComfyUI subfolder included, percent-encoded (comfywire%2Fsd15_00001_.png).',
     },
     async (uri, vars) => {
       const promptId = variable(vars['prompt_id'], uri.href);
-      const filename = variable(vars['filename'], uri.href);
-      const state = deps.engine.jobs.get(promptId);
-      const recorded = state?.downloads.find((d) => basename(d.path) === filename)?.path;
-      const path = await outputPath(deps.config.outputDir, promptId, filename, uri.href, recorded);
-      const info = await stat(path);
-      if (!info.isFile()) throw notFound(uri.href, 'not a file');
-      if (info.size > MAX_OUTPUT_BYTES) {
-        throw notFound(uri.href, `the file is ${info.size} bytes, over the ${MAX_OUTPUT_BYTES}-byte limit for resources; read it from disk at ${path}`);
+      const file = variable(vars['file'], uri.href);
+      const found = await locate(outputDir, promptId, file);
+      if ('missing' in found) {
+        throw notFound(uri.href, `${found.missing}. get_workflow_status with prompt_id ${promptId} lists the job's files (and fetches missing ones).`);
       }
-      const { kind, mime } = classifyFile(filename);
-      const data = await readFile(path);
+      if (found.bytes > MAX_OUTPUT_BYTES) {
+        throw notFound(uri.href, `the file is ${found.bytes} bytes, over the ${MAX_OUTPUT_BYTES}-byte limit for resources; read it from disk at ${found.path}`);
+      }
+      const { kind, mime } = classifyFile(file);
+      const data = await readFile(found.path);
       const content = kind === 'text' ? { text: data.toString('utf8') } : { blob: data.toString('base64') };
       return { contents: [{ uri: uri.href, mimeType: mime, ...content }] };
     },

@@ -3,7 +3,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 /** Resource URIs this server serves, and the helpers that build and read their variable parts. */
 
 export const WORKFLOW_TEMPLATE = 'comfywire://workflows/{name}';
-export const OUTPUT_TEMPLATE = 'comfywire://outputs/{prompt_id}/{filename}';
+export const OUTPUT_TEMPLATE = 'comfywire://outputs/{prompt_id}/{file}';
 export const JOB_TEMPLATE = 'comfywire://jobs/{prompt_id}';
 
 /** MCP's "resource not found" code (not in the SDK's ErrorCode enum in 1.32). */

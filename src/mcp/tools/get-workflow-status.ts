@@ -2,7 +2,11 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { JobNotFoundError } from '../../errors.js';
 import type { ToolContext } from '../deps.js';
+import { downloadOutputs } from '../../jobs/download-outputs.js';
+import { notDownloaded } from '../../jobs/output-folder.js';
+import type { JobState } from '../../../streams/job-state.js';
 import { foreignJob } from '../foreign-job.js';
+import { filesOnDiskNote } from '../outputs.js';
 import { jobText } from '../job-text.js';
 import { JobViewSchema, jobView } from '../job-view.js';
 import { QueueViewSchema, queueText, readQueue } from '../queue-view.js';
@@ -19,6 +23,13 @@ const inputSchema = {
     .optional()
     .describe('The job to report on (from generate_image or get_queue). Omit it for the queue and the recent jobs.'),
   recent: z.number().int().min(1).max(100).default(DEFAULT_RECENT).describe('How many recent jobs to list when prompt_id is omitted'),
+  download: z
+    .boolean()
+    .default(true)
+    .describe(
+      'For a finished job this server did not submit (another client\'s, or an earlier comfywire run\'s): download the outputs ' +
+        'that are not in the output folder yet. False only reports where ComfyUI has them.',
+    ),
 };
 
 const RecentJobSchema = z.object({
@@ -40,17 +51,19 @@ const config = {
   description:
     'Report on a job by prompt_id: queued (position), running (current node, step, overall progress, elapsed), finished ' +
     '(output file paths) or failed (node, exception, traceback, inputs and concrete hints to fix it). Works for jobs ' +
-    'submitted elsewhere too (from ComfyUI history). Without prompt_id: the queue and this server\'s recent jobs.',
+    'submitted elsewhere or before a restart too (from ComfyUI history): outputs already in the output folder are reported ' +
+    'with their paths, missing ones are downloaded there. Without prompt_id: the queue and this server\'s recent jobs.',
   inputSchema,
   outputSchema,
-  annotations: { readOnlyHint: true, openWorldHint: false },
+  // Not read-only: for jobs of others it may download their outputs into the output folder (never twice).
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
 };
 
 export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContext): void {
   const { engine } = ctx;
   const diagnoseDeps = { listModels: (f: string) => engine.client.listModels(f), objectInfo: () => engine.objectInfo() };
 
-  server.registerTool(GET_WORKFLOW_STATUS, config, async ({ prompt_id, recent }) =>
+  server.registerTool(GET_WORKFLOW_STATUS, config, async ({ prompt_id, recent, download }) =>
     guarded(ctx.logger, GET_WORKFLOW_STATUS, async () => {
       if (prompt_id === undefined) {
         const queue = await readQueue(ctx);
@@ -74,9 +87,20 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
         const view = await jobView(state, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}) });
         return okResult(jobText(view), { job: view });
       }
-      const foreign = await foreignJob(engine.client, prompt_id);
-      if (!foreign) return failure(errorText(new JobNotFoundError(prompt_id)));
-      const view = await jobView(foreign.state, diagnoseDeps, {
+      const foreign = await foreignJob(engine.client, prompt_id, ctx.config.outputDir);
+      if (!foreign) {
+        const note = await filesOnDiskNote(ctx.config.outputDir, prompt_id);
+        return failure(`${errorText(new JobNotFoundError(prompt_id))}${note ? `\n${note}` : ''}`);
+      }
+      const finished = foreign.state.status === 'success' && foreign.state.settled;
+      const theirs = !finished
+        ? foreign.state
+        : download
+          ? await downloadOutputs(foreign.state, { client: engine.client, outputDir: ctx.config.outputDir, signal: ctx.closing, preferExisting: true })
+          : leftAtComfy(foreign.state);
+      // New files in the output folder are new output resources.
+      if (theirs.downloads.length > foreign.state.downloads.length) server.sendResourceListChanged();
+      const view = await jobView(theirs, diagnoseDeps, {
         ours: false,
         context: foreign.context,
         viewUrl: (f) => engine.client.viewUrl(f),
@@ -84,4 +108,14 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       return okResult(jobText(view), { job: view });
     }),
   );
+}
+
+/** With download: false, each output not on disk says where ComfyUI keeps it and how to fetch it. */
+function leftAtComfy(state: JobState): JobState {
+  const reasons = notDownloaded(state).map(
+    (f) =>
+      `${f.filename}: not in the output folder; ComfyUI keeps it as ${f.type}/${f.subfolder ? `${f.subfolder.replace(/\\/g, '/')}/` : ''}${f.filename} ` +
+      '(get_workflow_status with download: true fetches it)',
+  );
+  return { ...state, downloadErrors: [...state.downloadErrors, ...reasons] };
 }
