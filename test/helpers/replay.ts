@@ -5,6 +5,7 @@ import { RecordingClient, type Transcript, type TranscriptEvent } from './transc
  * Replays a transcript's HTTP requests and WS clients against a server. Each step waits
  * until every open client has received as many frames as it had at that point of the
  * recording (and until the recorded time), so races resolve the way they did for real.
+ * Sleeps only pace the replay like the recording; none is meant to land between two frames.
  */
 export interface HttpResult {
   event: TranscriptEvent;
@@ -21,9 +22,17 @@ export interface ReplayResult {
   numbers: Map<number, number>;
 }
 
-const RECONNECT_OFFSET_MS = 45;
-const HISTORY_POLLS = 100;
+/** The history write lands a little after a run ends; bounded wait for it. */
+const HISTORY_WAIT_MS = 5000;
 const HISTORY_POLL_MS = 10;
+
+export interface ReplayOptions {
+  /**
+   * Hold the server's worker from the start until this many POST /prompt were answered, for a
+   * recording in which they were all queued before ComfyUI's worker took the first one.
+   */
+  holdWorker?: { untilPosts: number; pause(): void; resume(): void };
+}
 
 function recordedHasEntry(body: unknown): boolean {
   return typeof body === 'object' && body !== null && Object.keys(body).length > 0;
@@ -60,7 +69,18 @@ function multipart(spec: Record<string, string>): { body: Buffer; contentType: s
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-export async function replayTranscript(t: Transcript, baseUrl: string, preset: Map<string, string> = new Map()): Promise<ReplayResult> {
+export async function replayTranscript(t: Transcript, baseUrl: string, preset: Map<string, string> = new Map(), options: ReplayOptions = {}): Promise<ReplayResult> {
+  const hold = options.holdWorker;
+  hold?.pause();
+  try {
+    return await replaySteps(t, baseUrl, preset, hold);
+  } finally {
+    hold?.resume();
+  }
+}
+
+async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, string>, hold: ReplayOptions['holdWorker']): Promise<ReplayResult> {
+  let posts = 0;
   const clients: Record<string, RecordingClient> = {};
   const http: HttpResult[] = [];
   const toOurs = new Map<string, string>(preset);
@@ -76,14 +96,15 @@ export async function replayTranscript(t: Transcript, baseUrl: string, preset: M
   };
   for (const [index, e] of t.events.entries()) {
     if (e.source === 'ws' && e.kind === 'open' && e.client) {
-      // A reconnect in the recording landed a few ms after a progress tick; aim for the
-      // middle of the step window so timer jitter does not decide which tick we see.
-      // Timed from our close of the earlier socket, as the recording's gap, so drift does not add up.
+      // A socket that comes back with the same clientId waits at least the recording's gap after
+      // our close of the earlier one, so the server has dropped the old socket before the new one
+      // arrives (closing any socket of a sid unregisters the sid). Where in the run it lands is not
+      // aimed at: the fidelity test accepts any step (see joinedMidRun there).
       const previous = Object.keys(clients).find((n) => t.clients[n]?.clientId === t.clients[e.client!]?.clientId);
       const closedAt = previous ? closes.get(previous) : undefined;
       await settle(index, e.t_ms);
       if (closedAt) {
-        const wait = closedAt.ours + (e.t_ms - closedAt.recorded) + RECONNECT_OFFSET_MS - Date.now();
+        const wait = closedAt.ours + (e.t_ms - closedAt.recorded) - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       const spec = t.clients[e.client];
@@ -109,9 +130,8 @@ export async function replayTranscript(t: Transcript, baseUrl: string, preset: M
       // A run with no client_id sends its submitter nothing to wait on, so when the recording read
       // a finished entry, poll briefly: the history write lands a little after the run ends.
       if (e.method === 'GET' && /^\/history\/[^/?]+$/.test(e.path ?? '') && recordedHasEntry(e.body)) {
-        for (let i = 0; i < HISTORY_POLLS; i++) {
-          const copy = await res.clone().json() as object;
-          if (Object.keys(copy).length > 0) break;
+        const end = Date.now() + HISTORY_WAIT_MS;
+        while (Object.keys(await res.clone().json() as object).length === 0 && Date.now() < end) {
           await new Promise((r) => setTimeout(r, HISTORY_POLL_MS));
           res = await fetch(`${baseUrl}${path}`);
         }
@@ -129,6 +149,7 @@ export async function replayTranscript(t: Transcript, baseUrl: string, preset: M
         ids.set(mine.prompt_id, recorded.prompt_id);
         if (typeof recorded.number === 'number' && typeof mine.number === 'number') numbers.set(mine.number, recorded.number);
       }
+      if (e.path === '/prompt' && e.method === 'POST' && ++posts === hold?.untilPosts) hold.resume();
     }
   }
   for (const [name, client] of Object.entries(clients)) {

@@ -1,6 +1,7 @@
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { replayTranscript, type ReplayResult } from '../helpers/replay.js';
 import { loadTranscript, type Transcript } from '../helpers/transcript.js';
+import { joinedMidRun, lastStepBefore } from '../helpers/transcript-compare.js';
 
 /**
  * Fidelity: every recorded transcript of a real ComfyUI 0.3.64 is replayed against the
@@ -19,6 +20,15 @@ const PREREQUISITES: Record<string, Array<[string, boolean]>> = {
   b2_partial_cache: [['a_success_saveimage', false]],
   h_http_endpoints: [['a_success_saveimage', true], ['d_execution_error', true]],
 };
+
+/**
+ * Recordings in which several prompts were queued before ComfyUI's worker took the first
+ * (g_two_queued: statuses 1, 2, 2). Whether the HTTP handler queues the next prompt before the
+ * worker thread takes the first is a race in ComfyUI too; the replay holds the simulator's worker
+ * until that many POST /prompt were answered, so it goes the recorded way and the order of every
+ * frame, status included, is still compared exactly.
+ */
+const QUEUED_BEFORE_PICKUP: Record<string, number> = { g_two_queued: 2 };
 
 /** Paths whose bodies depend on the recording server's machine or history: compare shape only. */
 const SHAPE_ONLY = [/^\/system_stats$/, /^\/history\?max_items/, /^\/models\/checkpoints$/];
@@ -87,7 +97,9 @@ describe.each(SCENARIOS)('transcript %s', (name) => {
       const id = (loadTranscript(pre).events.find((e) => e.path === '/prompt' && e.method === 'POST')?.body as { prompt_id: string }).prompt_id;
       return [id, id];
     }));
-    result = await replayTranscript(t, sim.url, preset);
+    const untilPosts = QUEUED_BEFORE_PICKUP[name];
+    const holdWorker = untilPosts ? { untilPosts, pause: () => sim.faults.pauseWorker(), resume: () => sim.faults.resumeWorker() } : undefined;
+    result = await replayTranscript(t, sim.url, preset, { holdWorker });
   }, 60_000);
 
   afterAll(async () => {
@@ -96,7 +108,10 @@ describe.each(SCENARIOS)('transcript %s', (name) => {
 
   it('sends every client the recorded messages in the recorded order', () => {
     for (const [client, expected] of Object.entries(t.summary.ws)) {
-      expect({ client, lines: result.clients[client]?.lines }).toEqual({ client, lines: expected });
+      const ours = joinedMidRun(result.clients[client]?.lines ?? []);
+      const recorded = joinedMidRun(expected);
+      expect({ client, lines: ours.lines }).toEqual({ client, lines: recorded.lines });
+      if (ours.firstStep !== undefined) expect({ client, firstStep: ours.firstStep > lastStepBefore(t, client) }).toEqual({ client, firstStep: true });
     }
   });
 
