@@ -108,8 +108,13 @@ export class ComfyConnection {
       // A session errors only when its socket dropped or stalled; a clean close completes it.
       // resetOnSuccess: the `open` signal restarts the backoff from its first delay.
       retry({ count: this.backoff.maxAttempts, resetOnSuccess: true, delay: (error, attempt) => this.retryAfter(error, attempt) }),
+      // Gave up: the context says after how many attempts in a row (since the socket was last open),
+      // so whoever loses its jobs to this can say so.
       catchError((error: unknown) =>
-        throwError(() => new ComfyUnreachableError(redactUrl(options.baseUrl), { cause: error, context: { socketUrl: this.url } })),
+        throwError(() => new ComfyUnreachableError(redactUrl(options.baseUrl), {
+          cause: error,
+          context: { socketUrl: this.url, attempts: this.lastAttempt + (this.everOpened ? 0 : 1), reconnecting: this.everOpened },
+        })),
       ),
       tap({ complete: () => this.finish(), error: (error: Error) => this.finish(error) }),
       filter((signal): signal is Extract<SocketSignal, { kind: 'event' }> => signal.kind === 'event'),

@@ -1,5 +1,6 @@
 import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
 import type { ApiPrompt } from '../src/comfy/types.js';
+import { ComfywireError } from '../src/errors.js';
 import type { ComfyEvent } from './messages.js';
 import type { PromptRouter } from './prompt-router.js';
 import { RecentJobs } from './recent-jobs.js';
@@ -31,6 +32,21 @@ export interface JobTrackerOptions {
   recentLimit: number;
   settle?: SettleHook;
   now?: () => number;
+}
+
+const CHECK_LATER = 'The job may still be running in ComfyUI: check it with get_workflow_status once ComfyUI is reachable.';
+const STOPPED_LISTENING = `comfywire stopped listening to ComfyUI (it is shutting down) before the job finished. ${CHECK_LATER}`;
+const NOT_SUBMITTED = 'The submission did not go through (its error says why), so comfywire forgot the job.';
+const NO_OUTCOME = `The run ended without reporting how it ended (its outcome message was not received) and nothing else could tell. ${CHECK_LATER}`;
+
+/** Why a job was lost when its route failed: normally the connection gave up reconnecting. */
+function gaveUpReason(err: unknown): string {
+  const context = err instanceof ComfywireError ? err.context : {};
+  if (typeof context.url === 'string' && typeof context.attempts === 'number') {
+    const what = context.reconnecting === false ? 'connect' : 'reconnect';
+    return `The connection to ComfyUI at ${context.url} gave up after ${context.attempts} failed attempts to ${what}, so the job could not be followed to its end. ${CHECK_LATER}`;
+  }
+  return `The event stream from ComfyUI failed (${err instanceof Error ? err.message : String(err)}), so the job could not be followed to its end. ${CHECK_LATER}`;
 }
 
 export class TrackedJob {
@@ -70,9 +86,11 @@ export class TrackedJob {
   attach(events$: Observable<ComfyEvent>): void {
     this.subscription = events$.subscribe({
       next: (event) => this.apply(event),
-      // The route completes at the end of run; a route error is a transport failure, which the
-      // resync after reconnect resolves, so neither ends the job by itself except completion.
-      complete: () => void this.settle(),
+      // A dropped socket does not end the route (the connection reconnects and resyncs); an error
+      // does: the connection gave up, nothing more will come, so the job ends here.
+      error: (err: unknown) => void this.lose(gaveUpReason(err)),
+      // The route completes at the end of the run, or early when the router stopped (shutting down).
+      complete: () => void (this.tracker.routerEnded ? this.lose(STOPPED_LISTENING) : this.settle()),
     });
   }
 
@@ -88,11 +106,21 @@ export class TrackedJob {
     if (next !== this.state) this.subject.next(next);
   }
 
-  /** @internal stop listening without settling (used when a submission failed) */
+  /** @internal stop listening without settling (used when a submission failed); `done` still resolves. */
   abandon(): void {
+    if (this.settling) return;
     this.subscription?.unsubscribe();
     this.settling = true;
+    const final: JobState = { ...this.state, status: 'lost', lostReason: NOT_SUBMITTED, endedAt: this.tracker.now(), settled: true, queuePosition: undefined, currentNode: undefined };
+    this.subject.next(final);
     this.subject.complete();
+    this.resolveDone(final);
+  }
+
+  /** End an unfinished job as lost with the reason, then settle it. */
+  private lose(reason: string): Promise<void> {
+    this.update((s) => (FINISHED.has(s.status) ? s : { ...s, status: 'lost', lostReason: reason, endedAt: this.tracker.now(), queuePosition: undefined }));
+    return this.settle();
   }
 
   /** End the job: history fallback and downloads through the hook, then hand over to the recent store. */
@@ -107,6 +135,8 @@ export class TrackedJob {
     } catch (err) {
       final = { ...final, downloadErrors: [...final.downloadErrors, String((err as Error)?.message ?? err)] };
     }
+    // The hook could not tell how the run ended either (or failed): never leave it queued or running.
+    if (!FINISHED.has(final.status)) final = { ...final, status: 'lost', lostReason: NO_OUTCOME, endedAt: final.endedAt ?? this.tracker.now(), queuePosition: undefined };
     final = { ...final, settled: true, currentNode: undefined };
     this.subject.next(final);
     this.subject.complete();
@@ -164,8 +194,14 @@ export class JobTracker {
     const job = this.jobs.get(promptId);
     if (!job) return;
     this.jobs.delete(promptId);
-    this.options.router.release(promptId);
+    // Abandon first: releasing the route completes it, which would otherwise settle the job.
     job.abandon();
+    this.options.router.release(promptId);
+  }
+
+  /** @internal no event will be routed any more (shutting down, or the connection gave up) */
+  get routerEnded(): boolean {
+    return this.options.router.ended;
   }
 
   /** @internal the job stops receiving routed events */

@@ -1,4 +1,4 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { EMPTY, Subject, throwError, type Observable, type Subscription } from 'rxjs';
 import { isEndOfRun, promptIdOf, type ComfyEvent } from './messages.js';
 
 /**
@@ -14,17 +14,27 @@ export class PromptRouter {
   private readonly subscription: Subscription;
   /** Type-1 previews carry no prompt id; ComfyUI sends them right after that prompt's `progress`. */
   private lastProgressPrompt: string | undefined;
+  /** How the shared stream ended (or close()): a route asked for afterwards ends the same way at once. */
+  private end: { error: unknown } | 'complete' | undefined;
 
   constructor(events$: Observable<ComfyEvent>) {
     this.subscription = events$.subscribe({
       next: (event) => this.dispatch(event),
-      error: (err: unknown) => this.endAll((s) => s.error(err)),
-      complete: () => this.endAll((s) => s.complete()),
+      error: (err: unknown) => this.endAll({ error: err }),
+      complete: () => this.endAll('complete'),
     });
+  }
+
+  /** True once no event will be routed any more: the shared stream ended or close() was called. */
+  get ended(): boolean {
+    return this.end !== undefined;
   }
 
   /** The events of one prompt, from now on. Subscribe before submitting the prompt. */
   route(promptId: string): Observable<ComfyEvent> {
+    const end = this.end;
+    // Nothing will ever come: a route that stayed open would leave its job waiting for ever.
+    if (end) return end === 'complete' ? EMPTY : throwError(() => end.error);
     let subject = this.routes.get(promptId);
     if (!subject) {
       subject = new Subject<ComfyEvent>();
@@ -47,7 +57,7 @@ export class PromptRouter {
 
   close(): void {
     this.subscription.unsubscribe();
-    this.endAll((s) => s.complete());
+    this.endAll('complete');
   }
 
   private dispatch(event: ComfyEvent): void {
@@ -65,9 +75,13 @@ export class PromptRouter {
     }
   }
 
-  private endAll(end: (subject: Subject<ComfyEvent>) => void): void {
+  private endAll(end: { error: unknown } | 'complete'): void {
+    this.end ??= end;
     const subjects = [...this.routes.values()];
     this.routes.clear();
-    for (const s of subjects) end(s);
+    for (const s of subjects) {
+      if (end === 'complete') s.complete();
+      else s.error(end.error);
+    }
   }
 }
