@@ -1,4 +1,4 @@
-import { firstValueFrom, filter, toArray, takeWhile } from 'rxjs';
+import { firstValueFrom, filter, share, toArray, takeWhile } from 'rxjs';
 import { startFeed } from '../../src/feed/feed-server.js';
 import { listFeeds } from '../../src/feed/feed-address.js';
 import { readFeed } from '../../src/feed/feed-client.js';
@@ -22,7 +22,7 @@ describe('local event feed', () => {
     try {
       const reg = listFeeds().find((f) => f.pid === process.pid);
       expect(reg).toMatchObject({ comfyUrl: h.sim.url, clientId: h.engine.config.clientId, command: 'test' });
-      const lines$ = readFeed(reg!.address);
+      const lines$ = readFeed(reg!.address).pipe(share());
       const collected = firstValueFrom(
         lines$.pipe(
           filter((l): l is FeedLine => !('hello' in l)),
@@ -30,7 +30,8 @@ describe('local event feed', () => {
           toArray(),
         ),
       );
-      await new Promise((r) => setTimeout(r, 50));
+      // The feed writes its hello once it counts this reader in: from then on no event is missed.
+      await firstValueFrom(lines$.pipe(filter((l) => 'hello' in l)));
       const job = await h.engine.submit({
         '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 3, delay_ms: 5, nonce: 77 }, _meta: { title: 'Slow thing' } },
         '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },

@@ -76,8 +76,9 @@ describe('simulator faults', () => {
     let ponged = false;
     client.ws.on('pong', () => { ponged = true; });
     client.ws.ping();
-    await post(sim, { prompt: SLOW, client_id: 'c' });
-    await new Promise((r) => setTimeout(r, 300));
+    const { prompt_id } = await post(sim, { prompt: SLOW, client_id: 'c' });
+    // The whole run, not a fixed time: everything it would have sent was sent by its history write.
+    await historyOf(sim, prompt_id);
     expect(ponged).toBe(false);
     expect(client.received).toBe(1);
     sim.faults.unstallSockets();
