@@ -87,12 +87,20 @@ export class PromptQueue {
     return this.heap.length + (this.runningItem ? 1 : 0);
   }
 
-  /** Like ComfyUI: remove the first match, re-heapify, notify; unknown ids do nothing. */
+  /**
+   * Like ComfyUI: remove the first match, re-heapify, notify; unknown ids do nothing. Removing
+   * the only pending item goes through wipe_queue() there, which notifies too, so that case
+   * broadcasts two identical `status` frames (seen on a real 0.3.64).
+   */
   delete(promptId: string): void {
     const index = this.heap.findIndex((i) => i.promptId === promptId);
     if (index < 0) return;
-    this.heap.splice(index, 1);
-    heapify(this.heap, less);
+    if (this.heap.length === 1) {
+      this.clear();
+    } else {
+      this.heap.splice(index, 1);
+      heapify(this.heap, less);
+    }
     this.onChange();
   }
 

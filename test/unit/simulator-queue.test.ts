@@ -34,6 +34,19 @@ describe('simulator prompt queue', () => {
     expect(changes).toBe(3);
     expect(q.pending.map(itemArray).map((a) => a[1])).toEqual(['y']);
   });
+
+  it('notifies twice when the only pending item is deleted (ComfyUI wipes the queue, then notifies again)', () => {
+    let changes = 0;
+    const q = new PromptQueue(() => changes++);
+    q.put(item(0, 'x'));
+    q.put(item(1, 'y'));
+    expect(q.take()?.promptId).toBe('x');
+    changes = 0;
+    q.delete('y');
+    expect(changes).toBe(2);
+    expect(q.pending).toEqual([]);
+    expect(q.running?.promptId).toBe('x');
+  });
 });
 
 describe('simulator binary frames', () => {
