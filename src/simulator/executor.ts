@@ -172,6 +172,7 @@ export class Executor {
       stepDelayMs: this.deps.stepDelayMs, previewMethod: this.deps.previewMethod,
       text: (text) => hub.sendBinary(packText(nodeId, text), clientId),
       progress: async (value, max, preview) => {
+        await this.deps.faults.beforeStep(promptId, nodeId, value, signal);
         // ComfyUI checks for a pending interrupt at every progress callback.
         if (this.interruptRequested) throw new InterruptedException();
         const jpeg = preview ? await toJpeg(preview) : undefined;

@@ -24,11 +24,25 @@ export interface FaultActions {
   setWorkerPaused(paused: boolean): void;
 }
 
+/** A running node's progress step to hold (ComfyUI's steps are timed by the node, so this is only slower). */
+export interface StepMatch {
+  promptId: string;
+  nodeId: string;
+  /** Held before the step whose value reaches this. */
+  value: number;
+}
+
+interface StepHold extends StepMatch {
+  reached(): void;
+  released: Promise<void>;
+}
+
 export const OOM_MESSAGE = 'Allocation on device ';
 export const OOM_TYPE = 'torch.OutOfMemoryError';
 
 export class SimulatorFaults {
   private nodeFaults: NodeFault[] = [];
+  private stepHolds: StepHold[] = [];
 
   constructor(private readonly actions: FaultActions) {}
 
@@ -68,6 +82,34 @@ export class SimulatorFaults {
       block: hits.find((f) => f.block !== undefined)?.block,
       delayMs: hits.reduce((sum, f) => sum + (f.delayMs ?? 0), 0),
     };
+  }
+
+  /**
+   * Hold a node before a progress step until release(), so a test can act between two steps
+   * however slow the machine is; `reached` resolves once the step is waiting. The step's interrupt
+   * check comes after the hold, as ComfyUI checks in the progress callback.
+   */
+  holdStep(match: StepMatch): { reached: Promise<void>; release(): void } {
+    let reached!: () => void;
+    let release!: () => void;
+    const reachedP = new Promise<void>((r) => (reached = r));
+    const hold: StepHold = { ...match, reached, released: new Promise<void>((r) => (release = r)) };
+    this.stepHolds.push(hold);
+    return {
+      reached: reachedP,
+      release: () => {
+        this.stepHolds = this.stepHolds.filter((h) => h !== hold);
+        release();
+      },
+    };
+  }
+
+  /** Internal: the executor waits here before each progress step (an abort, e.g. close, lets it go). */
+  async beforeStep(promptId: string, nodeId: string, value: number, signal: AbortSignal): Promise<void> {
+    for (const hold of this.stepHolds.filter((h) => h.promptId === promptId && h.nodeId === nodeId && value >= h.value)) {
+      hold.reached();
+      await Promise.race([hold.released, new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })))]);
+    }
   }
 
   /** Send a raw (e.g. malformed) text or binary frame to every connected socket. */

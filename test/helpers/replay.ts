@@ -1,4 +1,5 @@
 import { encodePng } from '../../src/simulator/png.js';
+import { ServerHolds, type ReplayFaults } from './step-holds.js';
 import { RecordingClient, type Transcript, type TranscriptEvent } from './transcript.js';
 
 /**
@@ -27,11 +28,13 @@ const HISTORY_WAIT_MS = 5000;
 const HISTORY_POLL_MS = 10;
 
 export interface ReplayOptions {
+  /** The simulator's faults: with them, races go the recorded way (see step-holds.ts). */
+  faults?: ReplayFaults;
   /**
    * Hold the server's worker from the start until this many POST /prompt were answered, for a
    * recording in which they were all queued before ComfyUI's worker took the first one.
    */
-  holdWorker?: { untilPosts: number; pause(): void; resume(): void };
+  holdWorkerUntilPosts?: number;
 }
 
 function recordedHasEntry(body: unknown): boolean {
@@ -70,17 +73,16 @@ function multipart(spec: Record<string, string>): { body: Buffer; contentType: s
 }
 
 export async function replayTranscript(t: Transcript, baseUrl: string, preset: Map<string, string> = new Map(), options: ReplayOptions = {}): Promise<ReplayResult> {
-  const hold = options.holdWorker;
-  hold?.pause();
+  const holds = new ServerHolds(t, options.faults, options.holdWorkerUntilPosts);
+  holds.start();
   try {
-    return await replaySteps(t, baseUrl, preset, hold);
+    return await replaySteps(t, baseUrl, preset, holds);
   } finally {
-    hold?.resume();
+    holds.end();
   }
 }
 
-async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, string>, hold: ReplayOptions['holdWorker']): Promise<ReplayResult> {
-  let posts = 0;
+async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, string>, holds: ServerHolds): Promise<ReplayResult> {
   const clients: Record<string, RecordingClient> = {};
   const http: HttpResult[] = [];
   const toOurs = new Map<string, string>(preset);
@@ -95,11 +97,12 @@ async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, s
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   };
   for (const [index, e] of t.events.entries()) {
+    holds.beforeAction(index);
     if (e.source === 'ws' && e.kind === 'open' && e.client) {
       // A socket that comes back with the same clientId waits at least the recording's gap after
       // our close of the earlier one, so the server has dropped the old socket before the new one
-      // arrives (closing any socket of a sid unregisters the sid). Where in the run it lands is not
-      // aimed at: the fidelity test accepts any step (see joinedMidRun there).
+      // arrives (closing any socket of a sid unregisters the sid). Where in the run it lands is an
+      // event, not a time: the server waits before the step the recording's socket heard first.
       const previous = Object.keys(clients).find((n) => t.clients[n]?.clientId === t.clients[e.client!]?.clientId);
       const closedAt = previous ? closes.get(previous) : undefined;
       await settle(index, e.t_ms);
@@ -107,6 +110,7 @@ async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, s
         const wait = closedAt.ours + (e.t_ms - closedAt.recorded) - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
+      await holds.beforeJoin(index);
       const spec = t.clients[e.client];
       clients[e.client] = await RecordingClient.connect(baseUrl, spec?.clientId ?? null, spec?.feature_flags_sent);
     } else if (e.source === 'ws' && e.kind === 'close' && e.client) {
@@ -126,6 +130,9 @@ async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, s
         contentType = mp.contentType;
       } else if (e.request_body !== undefined) body = JSON.stringify(mapIds(e.request_body, toOurs));
       else contentType = undefined;
+      const recorded = e.body as { prompt_id?: string; number?: number } | undefined;
+      const isPost = e.path === '/prompt' && e.method === 'POST';
+      if (isPost) holds.beforePost(recorded?.prompt_id);
       let res = await fetch(`${baseUrl}${path}`, { method: e.method, body, headers: contentType ? { 'Content-Type': contentType } : {} });
       // A run with no client_id sends its submitter nothing to wait on, so when the recording read
       // a finished entry, poll briefly: the history write lands a little after the run ends.
@@ -142,14 +149,13 @@ async function replaySteps(t: Transcript, baseUrl: string, preset: Map<string, s
       if (type.startsWith('application/json')) parsed = JSON.parse(raw.toString('utf8')) as unknown;
       else if (type.startsWith('image/')) parsed = { binary: true, bytes: raw.length, head_hex: raw.subarray(0, 16).toString('hex') };
       http.push({ event: e, status: res.status, contentType: type, body: parsed });
-      const recorded = e.body as { prompt_id?: string; number?: number } | undefined;
       const mine = parsed as { prompt_id?: string; number?: number };
-      if (e.path === '/prompt' && e.method === 'POST' && res.status === 200 && recorded?.prompt_id && mine.prompt_id) {
+      if (isPost) holds.afterPost(recorded?.prompt_id, res.status === 200 ? mine.prompt_id : undefined);
+      if (isPost && res.status === 200 && recorded?.prompt_id && mine.prompt_id) {
         toOurs.set(recorded.prompt_id, mine.prompt_id);
         ids.set(mine.prompt_id, recorded.prompt_id);
         if (typeof recorded.number === 'number' && typeof mine.number === 'number') numbers.set(mine.number, recorded.number);
       }
-      if (e.path === '/prompt' && e.method === 'POST' && ++posts === hold?.untilPosts) hold.resume();
     }
   }
   for (const [name, client] of Object.entries(clients)) {

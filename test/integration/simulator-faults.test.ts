@@ -69,6 +69,26 @@ describe('simulator faults', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
   });
 
+  it('holds a node before a step until released; an interrupt sent meanwhile lands in that step', async () => {
+    const client = await RecordingClient.connect(sim.url, 'c', null);
+    sim.faults.pauseWorker(); // no step can pass before the hold is in place
+    const { prompt_id } = await post(sim, { prompt: SLOW, client_id: 'c' });
+    const hold = sim.faults.holdStep({ promptId: prompt_id, nodeId: '1', value: 3 });
+    sim.faults.resumeWorker();
+    await hold.reached;
+    // Steps 1 and 2 were sent before the hold was reached, and on the same socket before anything later.
+    sim.faults.sendRawFrame(JSON.stringify({ type: 'barrier', data: {} }));
+    await client.waitForType('barrier');
+    expect(client.lines.filter((l) => l.startsWith('progress('))).toEqual(['progress(1/4 node=1)', 'progress(2/4 node=1)']);
+    await fetch(`${sim.url}/interrupt`, { method: 'POST', body: '{}' });
+    hold.release();
+    const [type, data] = (await historyOf(sim, prompt_id)).status.messages.at(-1);
+    expect([type, data.node_id]).toEqual(['execution_interrupted', '1']);
+    await client.waitForType('execution_interrupted');
+    expect(client.lines.filter((l) => l.startsWith('progress('))).toHaveLength(2);
+    await client.close();
+  });
+
   it('stalls sockets: nothing more arrives and pings go unanswered', async () => {
     const client = await RecordingClient.connect(sim.url, 'c', null);
     await client.waitFor(1);
