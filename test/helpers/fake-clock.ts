@@ -1,4 +1,7 @@
 import { jest } from '@jest/globals';
+// undici's internal timer module (the same instance the client code loads: one registry per test file).
+// @ts-expect-error: internal CommonJS file without types
+import undiciTimers from 'undici/lib/util/timers.js';
 
 /**
  * A clock the test controls, for real components talking over real loopback sockets.
@@ -11,6 +14,12 @@ import { jest } from '@jest/globals';
  * with the clock standing still: `advanceUntil` stops as soon as its condition holds.
  *
  * setImmediate, nextTick and queueMicrotask stay real: Node's streams and sockets need them.
+ *
+ * undici runs its headers/body/keep-alive timeouts on one shared 500 ms ticker, created by the first
+ * timer and then only refresh()ed: after the clock changes (the next test's useFakeClock, or
+ * useRealClock) it would stay on the old, dead clock, and undici's timeouts would never fire again
+ * in that file. Both switches therefore reset undici's timers, so the next ticker is made on the
+ * clock now in use.
  */
 
 // Captured before any test fakes them: the real ones let real I/O through.
@@ -22,10 +31,12 @@ export const FAKE_EPOCH = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 export function useFakeClock(now = FAKE_EPOCH): void {
   jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'], now });
+  undiciTimers.reset();
 }
 
 export function useRealClock(): void {
   jest.useRealTimers();
+  undiciTimers.reset();
 }
 
 /** A short real pause: lets pending socket reads, writes and thread-pool work complete. */
