@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileRef } from '../../streams/messages.js';
 import { CancelledError, ComfywireError, DownloadFailedError } from '../errors.js';
 import type { ComfyHttp } from './http.js';
+import { errorCode } from './http-errors.js';
 import { assertRealDirInside, safeTarget } from './safe-path.js';
 
 /**
@@ -73,6 +74,21 @@ function describeRef(ref: FileRef): string {
   return `${ref.type}/${ref.subfolder ? `${ref.subfolder}/` : ''}${ref.filename}`;
 }
 
+/**
+ * The body went silent for the client's request timeout (undici's bodyTimeout: the wait between
+ * chunks, so a slow but steady download of any length is never cut; only a stopped one is).
+ */
+function idleTimeout(ref: FileRef, url: string, idleMs: number, received: number, cause: unknown): DownloadFailedError {
+  return new DownloadFailedError(
+    `ComfyUI stopped sending ${describeRef(ref)}: no data for ${idleMs} ms after ${received} bytes. The partial file was removed.`,
+    {
+      cause,
+      hint: 'ComfyUI or the network in between stalled. Retry the download; if ComfyUI is only very slow, raise COMFYWIRE_REQUEST_TIMEOUT_MS.',
+      context: { url, reason: 'idle_timeout', idleTimeoutMs: idleMs, bytesReceived: received },
+    },
+  );
+}
+
 export async function downloadFile(
   http: ComfyHttp,
   ref: FileRef,
@@ -100,11 +116,13 @@ export async function downloadFile(
     return { path: await placeWithoutOverwrite(tmp, dir, name), bytes: size };
   } catch (error) {
     discard(body);
+    const received = await stat(tmp).then((st) => st.size, () => 0);
     await rm(tmp, { force: true });
     if (opts.signal?.aborted) {
       throw new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });
     }
     if (error instanceof ComfywireError) throw error;
+    if (errorCode(error) === 'UND_ERR_BODY_TIMEOUT') throw idleTimeout(ref, url, http.timeoutMs, received, error);
     throw new DownloadFailedError(`Downloading ${describeRef(ref)} from ${url} failed: ${(error as Error).message}`, {
       cause: error,
       hint: 'The connection broke or the disk refused the write; check free space and permissions of the destination, then retry.',

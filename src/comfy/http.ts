@@ -136,7 +136,8 @@ export class ComfyHttp {
 
   private async once(req: HttpRequest, url: string): Promise<{ status: number; text: string }> {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const timeoutSignal = AbortSignal.timeout(timeoutMs);
+    const deadline = requestDeadline(timeoutMs);
+    const timeoutSignal = deadline.signal;
     const signal = req.signal ? AbortSignal.any([req.signal, timeoutSignal]) : timeoutSignal;
     const ctx: TransportContext = { url, timeoutMs, callerSignal: req.signal, timeoutSignal };
     const headers: Record<string, string> = { accept: 'application/json', ...this.headers };
@@ -150,11 +151,17 @@ export class ComfyHttp {
     let status: number;
     let text: string;
     try {
-      const res = await request(url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher });
+      // headersTimeout/bodyTimeout 0: the deadline above is the only one. undici's own defaults
+      // (300 s) would otherwise cut a longer COMFYWIRE_REQUEST_TIMEOUT_MS short.
+      const res = await request(url, {
+        method: req.method, headers, body, signal, dispatcher: this.dispatcher, headersTimeout: 0, bodyTimeout: 0,
+      });
       status = res.statusCode;
       text = await res.body.text();
     } catch (error) {
       throw transportError(error, ctx);
+    } finally {
+      deadline.clear();
     }
     this.logger?.debug('comfy http', { method: req.method, url, status });
     if ((status >= 200 && status < 300) || req.allowStatus?.includes(status)) return { status, text };
@@ -177,4 +184,20 @@ export class ComfyHttp {
       );
     }
   }
+}
+
+/**
+ * The whole-request deadline (headers and body). Not AbortSignal.timeout: that one runs on Node's
+ * internal timers, which no test clock can move, so a 30 s limit could only be tested in 30 real
+ * seconds. setTimeout is the timer every other limit uses; unref'd like AbortSignal.timeout's,
+ * so a pending request alone does not keep the process alive.
+ */
+function requestDeadline(timeoutMs: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`The operation was aborted due to timeout`, 'TimeoutError')),
+    timeoutMs,
+  );
+  timer.unref?.();
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }
