@@ -39,11 +39,16 @@ export interface SubmitOptions {
 export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'unknown';
 
 /** Long enough to serve a burst of generations, short enough to see a newly installed model. */
-const OBJECT_INFO_TTL_MS = 60_000;
+export const OBJECT_INFO_TTL_MS = 60_000;
 /** A resync that fails (ComfyUI still starting, a proxy hiccup) is tried again, backing off to this. */
-const RESYNC_RETRIES = 8;
-const RESYNC_RETRY_DELAY_MS = 250;
-const RESYNC_RETRY_MAX_DELAY_MS = 5_000;
+export const RESYNC_RETRIES = 8;
+export const RESYNC_RETRY_DELAY_MS = 250;
+export const RESYNC_RETRY_MAX_DELAY_MS = 5_000;
+
+/** The wait before resync retry number `attempt` (1-based): 0.25, 0.5, 1, 2, 4, then 5 s. */
+export function resyncRetryDelay(attempt: number): number {
+  return Math.min(RESYNC_RETRY_MAX_DELAY_MS, RESYNC_RETRY_DELAY_MS * 2 ** (attempt - 1));
+}
 
 export class Engine {
   readonly config: Readonly<Config>;
@@ -63,7 +68,8 @@ export class Engine {
   private reconnects = 0;
   private readonly subscriptions: Subscription[] = [];
   private started = false;
-  private objectInfoCache: { at: number; value: Promise<ObjectInfo> } | undefined;
+  /** answeredAt is undefined while the request is in flight. */
+  private objectInfoCache: { answeredAt: number | undefined; value: Promise<ObjectInfo> } | undefined;
 
   constructor(options: EngineOptions) {
     this.config = options.config;
@@ -144,7 +150,7 @@ export class Engine {
         count: RESYNC_RETRIES,
         delay: (err: unknown, attempt) => {
           this.logger.warn(`resync after reconnect failed (attempt ${attempt}): ${describeError(err)}; trying again`);
-          return timer(Math.min(RESYNC_RETRY_MAX_DELAY_MS, RESYNC_RETRY_DELAY_MS * 2 ** (attempt - 1)));
+          return timer(resyncRetryDelay(attempt));
         },
       }),
       tap((r) => {
@@ -163,15 +169,21 @@ export class Engine {
   /**
    * ComfyUI's /object_info, cached briefly: the real server scans its model folders to answer,
    * which takes seconds on a large install, and every generation validates against it.
+   * The TTL counts from the answer, and callers share a request in flight: an install slow enough
+   * to answer after more than the TTL would otherwise get a new scan started by every caller.
    */
   objectInfo(): Promise<ObjectInfo> {
-    const now = Date.now();
-    if (!this.objectInfoCache || now - this.objectInfoCache.at > OBJECT_INFO_TTL_MS) {
-      const value = this.client.getObjectInfo();
-      this.objectInfoCache = { at: now, value };
-      value.catch(() => (this.objectInfoCache = undefined));
-    }
-    return this.objectInfoCache.value;
+    const cache = this.objectInfoCache;
+    if (cache && (cache.answeredAt === undefined || Date.now() - cache.answeredAt <= OBJECT_INFO_TTL_MS)) return cache.value;
+    const entry: { answeredAt: number | undefined; value: Promise<ObjectInfo> } = { answeredAt: undefined, value: this.client.getObjectInfo() };
+    this.objectInfoCache = entry;
+    entry.value.then(
+      () => (entry.answeredAt = Date.now()),
+      () => {
+        if (this.objectInfoCache === entry) this.objectInfoCache = undefined;
+      },
+    );
+    return entry.value;
   }
 
   /** Resolves once the socket is open; rejects with ComfyUnreachableError after `timeoutMs`. */
