@@ -11,9 +11,12 @@ import { downloadOutputs } from './download-outputs.js';
  * success into <outputDir>/<prompt_id>/.
  */
 
-/** How often history is re-read when the end of run arrived before ComfyUI wrote the entry. */
-const HISTORY_RETRIES = 5;
-const HISTORY_RETRY_DELAY_MS = 100;
+/**
+ * How often history is read when the end of run arrived before ComfyUI wrote the entry; the waits
+ * between reads grow by the delay (0.1, 0.2, 0.3, 0.4 s: reads at 0, 0.1, 0.3, 0.6 and 1 s).
+ */
+export const HISTORY_RETRIES = 5;
+export const HISTORY_RETRY_DELAY_MS = 100;
 
 export interface SettleDeps {
   client: Pick<ComfyClient, 'getHistory' | 'download'>;
@@ -54,7 +57,8 @@ async function readHistory(state: JobState, ctx: PromptContext, deps: SettleDeps
     } catch (err) {
       deps.logger.warn(`history for ${state.promptId} unavailable: ${describeError(err)}`);
     }
-    await new Promise((r) => setTimeout(r, HISTORY_RETRY_DELAY_MS * (attempt + 1)));
+    // No wait after the last read: nothing would read history after it.
+    if (attempt + 1 < HISTORY_RETRIES) await new Promise((r) => setTimeout(r, HISTORY_RETRY_DELAY_MS * (attempt + 1)));
   }
   return state;
 }
