@@ -61,6 +61,13 @@ export async function runGenerate(prompt: string, opts: GenerateOptions): Promis
     if (tty) process.stderr.write('\n');
 
     if (!final) {
+      // The job is not cancelled: the prompt_id is the handle to pick its outputs up later.
+      if (opts.json) {
+        const { status, queuePosition } = job.state;
+        process.stdout.write(
+          `${JSON.stringify({ prompt_id: job.promptId, status, queue_position: queuePosition, seed: prepared.seed, timed_out_after_s: timeoutMs / 1000 })}\n`,
+        );
+      }
       process.stderr.write(
         `still running after ${Math.round(timeoutMs / 1000)} s: prompt ${job.promptId} keeps going in ComfyUI. ` +
           `Watch it with \`comfywire tail\` or open ${config.comfyUrl}.\n`,

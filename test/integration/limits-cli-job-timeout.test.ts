@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runGenerate } from '../../src/cli/commands/generate-run.js';
+import type { GenerateOptions } from '../../src/cli/commands/generate.js';
+import { ComfyClient } from '../../src/comfy/client.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { advance, advanceUntil, untilReal, useFakeClock, useRealClock } from '../helpers/fake-clock.js';
+import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
+
+/**
+ * `comfywire generate`'s job timeout (COMFYWIRE_JOB_TIMEOUT_MS, default 30 minutes), driven in
+ * process on a fake clock against the simulator: a render that ends 30 s before the limit prints
+ * its files; one that ends 30 s after it gives up waiting at 30 minutes exactly, hands back the
+ * prompt_id (stderr, and stdout with --json), and leaves the job running in ComfyUI.
+ */
+
+const S = 1_000;
+const MIN = 60 * S;
+const HOUR = 60 * MIN;
+const LIMIT = 30 * MIN;
+
+const OPTIONS: GenerateOptions = { param: {}, simulate: false, json: false, width: 64, height: 64, steps: 4 };
+
+let sim: Simulator;
+let outputDir: string;
+const savedEnv = { ...process.env };
+let stdout: string;
+let stderr: Array<{ at: number; text: string }>;
+
+beforeEach(async () => {
+  useFakeClock();
+  sim = await startSimulator({ port: 0, stepDelayMs: 10 });
+  outputDir = mkdtempSync(join(tmpdir(), 'comfywire-limits-cli-'));
+  for (const k of Object.keys(process.env)) if (k.startsWith('COMFYUI_') || k.startsWith('COMFYWIRE_')) delete process.env[k];
+  Object.assign(process.env, {
+    COMFYUI_URL: sim.url,
+    COMFYWIRE_OUTPUT_DIR: outputDir,
+    COMFYWIRE_WORKFLOWS_DIR: WORKFLOWS_DIR,
+    COMFYWIRE_FEED: 'off',
+    COMFYWIRE_LOG_LEVEL: 'error',
+    // HTTP deadlines have their own tests (limits-http); here they must not race the fast clock.
+    COMFYWIRE_REQUEST_TIMEOUT_MS: String(10 * HOUR),
+  });
+  stdout = '';
+  stderr = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr.push({ at: Date.now(), text: String(chunk) });
+    return true;
+  });
+});
+
+afterEach(async () => {
+  jest.restoreAllMocks();
+  process.env = { ...savedEnv };
+  const closing = sim.close();
+  let closed = false;
+  void closing.then(() => (closed = true));
+  await advanceUntil(() => closed, MIN, { stepMs: 100 }).catch(() => undefined);
+  useRealClock();
+  await closing;
+  rmSync(outputDir, { recursive: true, force: true });
+});
+
+/** Runs the command with the sampler held for `samplerMs`; returns its exit code and timing. */
+async function generate(samplerMs: number, opts: Partial<GenerateOptions> = {}) {
+  sim.faults.slowNode({ classType: 'KSampler' }, samplerMs);
+  let code: number | undefined;
+  void runGenerate('a lighthouse at dusk', { ...OPTIONS, ...opts }).then((c) => (code = c));
+  // Template, checks and submission need no timer: wait for them with the clock standing still.
+  await untilReal(() => stderr.some((l) => l.text.startsWith('submitted ')));
+  const submitted = stderr.find((l) => l.text.startsWith('submitted '))!;
+  const promptId = /^submitted (\S+)/.exec(submitted.text)![1]!;
+  // Large steps while the sampler sleeps; small ones from 45 s before the limit, where the end of
+  // the render (history, download: real I/O between steps) must not be outrun by the clock.
+  await advance(LIMIT - 45 * S - (Date.now() - submitted.at), { stepMs: 10 * S });
+  expect(code).toBeUndefined();
+  await advanceUntil(() => code !== undefined, 5 * MIN, { stepMs: 250 });
+  return { code: code!, promptId, submittedAt: submitted.at, lines: stderr.map((l) => l.text).join('') };
+}
+
+describe(`generate's job timeout (default ${LIMIT / MIN} min)`, () => {
+  it('a render ending 30 s before the limit: the files are printed, exit 0', async () => {
+    const r = await generate(LIMIT - 30 * S);
+    expect(r.lines).toMatch(/done in \d+\.\d s: 1 file\(s\) downloaded/);
+    expect(r.code).toBe(0);
+    const files = stdout.trim().split('\n');
+    expect(files).toHaveLength(1);
+    expect(files[0]).toContain(join(outputDir, r.promptId));
+    expect(existsSync(files[0]!)).toBe(true);
+  });
+
+  it('a render ending 30 s after it: the wait ends at 30 min exactly with the prompt_id, and the job keeps running', async () => {
+    const r = await generate(LIMIT + 30 * S, { json: true });
+    expect(r.code).toBe(1);
+    const gaveUp = stderr.find((l) => l.text.startsWith('still running after'))!;
+    expect(gaveUp.text).toContain(`still running after 1800 s: prompt ${r.promptId} keeps going in ComfyUI`);
+    expect(gaveUp.at - r.submittedAt).toBe(LIMIT);
+    expect(JSON.parse(stdout)).toMatchObject({ prompt_id: r.promptId, status: 'running', timed_out_after_s: 1_800 });
+    // Nothing was cancelled: ComfyUI is still running it.
+    const comfy = new ComfyClient({ baseUrl: sim.url, auth: { kind: 'none' }, clientId: 'check', requestTimeoutMs: 10 * HOUR });
+    let queue: Awaited<ReturnType<ComfyClient['getQueue']>> | undefined;
+    void comfy.getQueue().then((q) => (queue = q));
+    await untilReal(() => queue !== undefined);
+    expect(queue!.running.map((i) => i.promptId)).toEqual([r.promptId]);
+  });
+});
