@@ -83,11 +83,19 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
 
       const tracked = engine.jobs.active(prompt_id);
       const state = engine.jobs.get(prompt_id);
-      if (state) {
-        const view = await jobView(state, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}) });
+      const ours = async () => {
+        const view = await jobView(state!, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}) });
         return okResult(jobText(view), { job: view });
-      }
-      const foreign = await foreignJob(engine.client, prompt_id, ctx.config.outputDir);
+      };
+      // A job we lost track of (socket gone, ComfyUI unreachable at the time) may well have run on:
+      // ComfyUI's own record is the better answer whenever it has one.
+      const lost = state?.status === 'lost' && !tracked;
+      if (state && !lost) return ours();
+      const foreign = await foreignJob(engine.client, prompt_id, ctx.config.outputDir).catch((error: unknown) => {
+        if (lost) return undefined;
+        throw error;
+      });
+      if (!foreign && lost) return ours();
       if (!foreign) {
         const note = await filesOnDiskNote(ctx.config.outputDir, prompt_id);
         return failure(`${errorText(new JobNotFoundError(prompt_id))}${note ? `\n${note}` : ''}`);
@@ -105,7 +113,8 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
         context: foreign.context,
         viewUrl: (f) => engine.client.viewUrl(f),
       });
-      return okResult(jobText(view), { job: view });
+      const earlier = lost ? `comfywire had lost track of this job (${state!.lostReason ?? 'no reason recorded'}); ComfyUI's own record:\n` : '';
+      return okResult(earlier + jobText(view), { job: view });
     }),
   );
 }
