@@ -10,6 +10,7 @@ import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
 import { ComfyUnreachableError, PromptRejectedError, describeError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
+import type { BackoffOptions } from '../streams/backoff.js';
 import { PromptRouter } from '../streams/prompt-router.js';
 import { nodeRef } from '../streams/job-state.js';
 import { JobTracker, type TrackedJob } from '../streams/job-tracker.js';
@@ -26,6 +27,8 @@ export interface EngineOptions {
   config: Readonly<Config>;
   logger?: Logger;
   webSocketFactory?: WebSocketFactory;
+  /** Reconnect policy of the socket; by default it never gives up (a long-running server must outlive ComfyUI restarts). */
+  backoff?: Partial<BackoffOptions>;
 }
 
 export interface SubmitOptions {
@@ -90,6 +93,7 @@ export class Engine {
       pingIntervalMs: config.pingIntervalMs,
       logger: this.logger,
       ...(options.webSocketFactory ? { webSocketFactory: options.webSocketFactory } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
     });
     this.router = new PromptRouter(this.connection.events$);
     this.jobs = new JobTracker({
@@ -113,11 +117,16 @@ export class Engine {
     // On reconnect ComfyUI tells the submitter which node is running with a bare
     // `executing {node}` (no prompt_id). Only one prompt runs at a time: if it is ours, say so.
     this.subscriptions.push(
-      this.connection.events$.subscribe((event) => {
-        if (event.type !== 'executing' || event.data.prompt_id !== undefined || event.data.node === null) return;
-        const node = event.data.node;
-        const running = this.jobs.activeJobs().find((j) => j.state.status === 'running');
-        running?.update((s) => ({ ...s, currentNode: nodeRef(running.ctx, node) }));
+      this.connection.events$.subscribe({
+        next: (event) => {
+          if (event.type !== 'executing' || event.data.prompt_id !== undefined || event.data.node === null) return;
+          const node = event.data.node;
+          const running = this.jobs.activeJobs().find((j) => j.state.status === 'running');
+          running?.update((s) => ({ ...s, currentNode: nodeRef(running.ctx, node) }));
+        },
+        // The connection gave up (it logged why, and the jobs end as lost through their routes);
+        // an unhandled RxJS error would take the whole process down with it.
+        error: () => undefined,
       }),
     );
     this.subscriptions.push(
@@ -192,15 +201,21 @@ export class Engine {
     // An HTTP probe turns "the socket will not open" into the precise reason at once:
     // ComfyUnreachableError (nothing listens) or ComfyAuthRefusedError (a proxy said 401/403).
     await this.client.getPromptCounter();
-    const opened = this.connection.state$.pipe(
-      filter((s) => s === 'open'),
-      map(() => true),
-    );
-    const ok = await firstValueFrom(race(opened, timer(timeoutMs).pipe(map(() => false))));
-    if (!ok)
-      throw new ComfyUnreachableError(this.config.comfyUrl, {
-        context: { reason: `the WebSocket did not open within ${timeoutMs} ms` },
-      });
+    // A closed connection never opens again (close() ran, or it gave up reconnecting): say so
+    // instead of waiting out the timeout or failing with RxJS's bare "no elements in sequence".
+    const settled = this.connection.state$.pipe(filter((s) => s === 'open' || s === 'closed'));
+    const outcome = await firstValueFrom(race(settled, timer(timeoutMs).pipe(map(() => 'timeout' as const))), {
+      defaultValue: 'closed' as const,
+    });
+    if (outcome === 'open') return;
+    throw new ComfyUnreachableError(this.config.comfyUrl, {
+      context: {
+        reason:
+          outcome === 'timeout'
+            ? `the WebSocket did not open within ${timeoutMs} ms`
+            : 'the connection to its WebSocket is closed (comfywire is shutting down, or it gave up reconnecting)',
+      },
+    });
   }
 
   /**

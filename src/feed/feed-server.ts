@@ -23,19 +23,23 @@ export async function startFeed(engine: Engine, logger: Logger, command: string)
     socket.on('error', () => socket.destroy());
     socket.write(`${JSON.stringify({ hello: { pid: process.pid, comfyUrl: engine.config.comfyUrl, clientId: engine.config.clientId } })}\n`);
   });
-  const subscription = engine.connection.events$.subscribe((event) => {
-    if (sockets.size === 0) return;
-    const promptId = promptIdOf(event);
-    const line: FeedLine = { t: Date.now(), event: serializeEvent(event) };
-    const nodeId = nodeIdOf(event);
-    const job = promptId ? engine.jobs.active(promptId) : undefined;
-    const known = nodeId && job ? job.ctx.nodes[nodeId] : undefined;
-    if (known) line.node = known.title ? { classType: known.classType, title: known.title } : { classType: known.classType };
-    const text = `${JSON.stringify(line)}\n`;
-    for (const socket of sockets) {
-      if (socket.writableLength > MAX_BUFFERED_BYTES) socket.destroy();
-      else socket.write(text);
-    }
+  const subscription = engine.connection.events$.subscribe({
+    // The connection gave up and logged why; the feed simply has nothing more to carry.
+    error: () => undefined,
+    next: (event) => {
+      if (sockets.size === 0) return;
+      const promptId = promptIdOf(event);
+      const line: FeedLine = { t: Date.now(), event: serializeEvent(event) };
+      const nodeId = nodeIdOf(event);
+      const job = promptId ? engine.jobs.active(promptId) : undefined;
+      const known = nodeId && job ? job.ctx.nodes[nodeId] : undefined;
+      if (known) line.node = known.title ? { classType: known.classType, title: known.title } : { classType: known.classType };
+      const text = `${JSON.stringify(line)}\n`;
+      for (const socket of sockets) {
+        if (socket.writableLength > MAX_BUFFERED_BYTES) socket.destroy();
+        else socket.write(text);
+      }
+    },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -51,9 +51,21 @@ describe('engine.close() during a submission', () => {
       ENDS_WITHIN_MS,
     );
     expect(outcome).not.toBe('timeout');
-    // Today it is refused (the socket is closing, so it never opens); a job, had it got one, must have ended.
-    if (!(outcome instanceof Error)) expect(outcome).toMatchObject({ status: 'lost', settled: true });
+    // Refused with the reason (the socket is closing, so it never opens again), not RxJS's bare
+    // "no elements in sequence"; a job, had it got one, must have ended.
+    if (outcome instanceof Error) {
+      expect(outcome.name).toBe('ComfyUnreachableError');
+      expect(JSON.stringify((outcome as Error & { context?: unknown }).context)).toMatch(/shutting down, or it gave up reconnecting/);
+    } else expect(outcome).toMatchObject({ status: 'lost', settled: true });
     await closing;
     expect(h.engine.jobs.activeCount).toBe(0);
+  });
+
+  it('a submission after close() is refused at once with the reason', async () => {
+    await h.engine.close();
+    const outcome = await within(h.engine.submit(slowPrompt(1)).catch((err: unknown) => err), ENDS_WITHIN_MS);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).name).toBe('ComfyUnreachableError');
+    expect(JSON.stringify((outcome as Error & { context?: unknown }).context)).toMatch(/the connection to its WebSocket is closed/);
   });
 });
