@@ -33,11 +33,10 @@ test('generate_image advertises optional task support and the server the tasks c
 });
 
 test('a task is created at once, polled while working, and completes with the render', async () => {
-  const started = Date.now();
   const task = await createTask({ prompt: 'a lighthouse', steps: 15, width: 64, height: 64, seed: 7 });
+  // Created at once: a task that waited for the render would already be completed.
   expect(task.status).toBe('working');
   expect(task.pollInterval).toBeGreaterThan(0);
-  expect(Date.now() - started).toBeLessThan(2_000);
 
   const polled = await h.client.experimental.tasks.getTask(task.taskId);
   expect(polled.status).toBe('working');
