@@ -169,7 +169,7 @@ describe('comfywire MCP server over stdio', () => {
     try {
       const r = await call('generate_image', { prompt: 'watched', steps: 5, width: 64, height: 64 });
       expect(r.isError).toBeFalsy();
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 15_000;
       while (!/execution_success/.test(tail.output().stdout) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
       const out = tail.output().stdout;
       expect(out).toMatch(/executing\s+#3 KSampler/);
