@@ -102,3 +102,16 @@ export async function untilReal(check: () => boolean | Promise<boolean>, realMs 
   }
 }
 
+
+/**
+ * Close what a fake-clock test started (an engine, a simulator): their close handshakes have
+ * timers, so the clock moves in small steps until they are closed, then the real clock is back.
+ */
+export async function closeOnFakeClock(...closing: Array<Promise<unknown> | undefined>): Promise<void> {
+  const all = Promise.all(closing);
+  let closed = false;
+  void all.then(() => (closed = true), () => (closed = true));
+  await advanceUntil(() => closed, 60_000, { stepMs: 100 }).catch(() => undefined);
+  useRealClock();
+  await all;
+}

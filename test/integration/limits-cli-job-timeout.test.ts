@@ -6,7 +6,7 @@ import { runGenerate } from '../../src/cli/commands/generate-run.js';
 import type { GenerateOptions } from '../../src/cli/commands/generate.js';
 import { ComfyClient } from '../../src/comfy/client.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { advance, advanceUntil, untilReal, useFakeClock, useRealClock } from '../helpers/fake-clock.js';
+import { advance, advanceUntil, untilReal, useFakeClock, useRealClock, closeOnFakeClock } from '../helpers/fake-clock.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
 
 /**
@@ -58,12 +58,7 @@ beforeEach(async () => {
 afterEach(async () => {
   jest.restoreAllMocks();
   process.env = { ...savedEnv };
-  const closing = sim.close();
-  let closed = false;
-  void closing.then(() => (closed = true));
-  await advanceUntil(() => closed, MIN, { stepMs: 100 }).catch(() => undefined);
-  useRealClock();
-  await closing;
+  await closeOnFakeClock(sim.close());
   rmSync(outputDir, { recursive: true, force: true });
 });
 

@@ -11,7 +11,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { WebSocketLike } from '../../streams/connection.js';
 import type { JobState } from '../../streams/job-state.js';
 import type { TrackedJob } from '../../streams/job-tracker.js';
-import { advance, advanceUntil, realPause, untilReal, useFakeClock, useRealClock } from '../helpers/fake-clock.js';
+import { advance, advanceUntil, realPause, untilReal, useFakeClock, useRealClock, closeOnFakeClock } from '../helpers/fake-clock.js';
 import { slowPrompt } from '../helpers/prompts.js';
 
 /**
@@ -78,13 +78,7 @@ async function start(env: Record<string, string> = {}): Promise<{ sim: Simulator
 }
 
 afterEach(async () => {
-  // Close on the fake clock (close handshakes have timers), then hand the real one back.
-  const closing = Promise.all([engine?.close(), sim?.close()]);
-  let closed = false;
-  void closing.then(() => (closed = true));
-  await advanceUntil(() => closed, MIN, { stepMs: 100 }).catch(() => undefined);
-  useRealClock();
-  await closing;
+  await closeOnFakeClock(engine?.close(), sim?.close());
   if (outputDir) rmSync(outputDir, { recursive: true, force: true });
   sim = engine = outputDir = undefined;
 });

@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import type { JobState } from '../../streams/job-state.js';
 import type { TrackedJob } from '../../streams/job-tracker.js';
-import { advance, advanceUntil, useFakeClock, useRealClock } from '../helpers/fake-clock.js';
+import { advance, advanceUntil, useFakeClock, useRealClock, closeOnFakeClock } from '../helpers/fake-clock.js';
 import { slowPrompt } from '../helpers/prompts.js';
 
 /**
@@ -28,12 +28,7 @@ let engine: Engine | undefined;
 let outputDir: string | undefined;
 
 afterEach(async () => {
-  const closing = Promise.all([engine?.close(), sim?.close()]);
-  let closed = false;
-  void closing.then(() => (closed = true));
-  await advanceUntil(() => closed, MIN, { stepMs: 100 }).catch(() => undefined);
-  useRealClock();
-  await closing;
+  await closeOnFakeClock(engine?.close(), sim?.close());
   if (outputDir) rmSync(outputDir, { recursive: true, force: true });
   sim = engine = outputDir = undefined;
 });
