@@ -2,10 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { CLI, childEnv } from '../helpers/cli.js';
+import { startStdioServer, type StdioServer } from '../helpers/mcp-stdio.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -24,28 +23,15 @@ describe('renders longer than a minute, on the wall clock', () => {
   let sim: Simulator;
   let work: string;
   let client: Client;
-  let stderr = '';
+  let server: StdioServer;
 
   beforeAll(async () => {
     // 62 sampler steps of 1 s after an 8 s silent checkpoint load: about 70 s.
     sim = await startSimulator({ port: 0, stepDelayMs: 1_000 });
     sim.faults.slowNode({ classType: 'CheckpointLoaderSimple' }, 8_000);
     work = mkdtempSync(join(tmpdir(), 'comfywire-e2e-long-'));
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, 'serve'],
-      cwd: work,
-      env: childEnv({
-        COMFYUI_URL: sim.url,
-        COMFYWIRE_OUTPUT_DIR: join(work, 'outputs'),
-        COMFYWIRE_WORKFLOWS_DIR: WORKFLOWS_DIR,
-        COMFYWIRE_LOG_LEVEL: 'info',
-      }) as Record<string, string>,
-      stderr: 'pipe',
-    });
-    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    client = new Client({ name: 'e2e-long', version: '1.0.0' });
-    await client.connect(transport);
+    server = await startStdioServer({ comfyUrl: sim.url, cwd: work, outputDir: join(work, 'outputs'), workflowsDir: WORKFLOWS_DIR, clientName: 'e2e-long' });
+    client = server.client;
   });
 
   afterAll(async () => {
@@ -90,6 +76,6 @@ describe('renders longer than a minute, on the wall clock', () => {
       return job?.status === 'success' ? job : undefined;
     }, 60_000, 500);
     expect(existsSync(done.files[0]!.path)).toBe(true);
-    expect(stderr).not.toMatch(/not found/i);
+    expect(server.stderr()).not.toMatch(/not found/i);
   }, 240_000);
 });

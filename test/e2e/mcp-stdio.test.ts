@@ -2,10 +2,10 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { CLI, childEnv, exitOf, startCli } from '../helpers/cli.js';
+import { exitOf, startCli } from '../helpers/cli.js';
+import { startStdioServer, type StdioServer } from '../helpers/mcp-stdio.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
 
 /**
@@ -20,7 +20,7 @@ describe('comfywire MCP server over stdio', () => {
   let sim: Simulator;
   let work: string;
   let client: Client;
-  let stderr = '';
+  let server: StdioServer;
   let serverPid: number | null = null;
 
   const call = (name: string, args: Record<string, unknown> = {}, options?: Parameters<Client['callTool']>[2]) =>
@@ -30,22 +30,9 @@ describe('comfywire MCP server over stdio', () => {
   beforeAll(async () => {
     sim = await startSimulator({ port: 0, stepDelayMs: 15 });
     work = mkdtempSync(join(tmpdir(), 'comfywire-e2e-'));
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [CLI, 'serve'],
-      cwd: work,
-      env: childEnv({
-        COMFYUI_URL: sim.url,
-        COMFYWIRE_OUTPUT_DIR: join(work, 'outputs'),
-        COMFYWIRE_WORKFLOWS_DIR: WORKFLOWS_DIR,
-        COMFYWIRE_LOG_LEVEL: 'info',
-      }) as Record<string, string>,
-      stderr: 'pipe',
-    });
-    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    client = new Client({ name: 'e2e', version: '1.0.0' });
-    await client.connect(transport);
-    serverPid = transport.pid;
+    server = await startStdioServer({ comfyUrl: sim.url, cwd: work, outputDir: join(work, 'outputs'), workflowsDir: WORKFLOWS_DIR, clientName: 'e2e' });
+    client = server.client;
+    serverPid = server.pid;
   });
 
   afterAll(async () => {
@@ -193,6 +180,6 @@ describe('comfywire MCP server over stdio', () => {
     expect(range.isError).toBe(true);
     const after = await call('list_workflows');
     expect(after.isError).toBeFalsy();
-    expect(stderr).not.toMatch(/Unhandled|TypeError/);
+    expect(server.stderr()).not.toMatch(/Unhandled|TypeError/);
   });
 });

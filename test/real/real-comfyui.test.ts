@@ -2,11 +2,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, childEnv } from '../helpers/cli.js';
+import { startStdioServer, type StdioServer } from '../helpers/mcp-stdio.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { eventually, within } from '../helpers/wait.js';
@@ -102,38 +100,18 @@ const historyTime = (h: HistoryEntry | undefined, type: string) => h?.status?.me
 
 // ---- the built server over stdio ----
 
-interface Comfywire {
-  client: Client;
-  call(name: string, args?: Record<string, unknown>, options?: RequestOptions): Promise<CallToolResult>;
-  stderr(): string;
-  close(): Promise<void>;
-}
+type Comfywire = StdioServer;
 
-async function startComfywire(comfyUrl: string, workflowsDir: string, outputDir: string): Promise<Comfywire> {
-  let stderr = '';
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI, 'serve'],
+function startComfywire(comfyUrl: string, workflowsDir: string, outputDir: string): Promise<Comfywire> {
+  return startStdioServer({
+    comfyUrl,
+    workflowsDir,
+    outputDir,
     cwd: dirname(outputDir),
-    env: childEnv({
-      COMFYUI_URL: comfyUrl,
-      COMFYWIRE_OUTPUT_DIR: outputDir,
-      COMFYWIRE_WORKFLOWS_DIR: workflowsDir,
-      // No local event feed: this suite has no `tail --attach`, and the machine is shared.
-      COMFYWIRE_FEED: 'off',
-      COMFYWIRE_LOG_LEVEL: 'info',
-    }) as Record<string, string>,
-    stderr: 'pipe',
+    // No local event feed: this suite has no `tail --attach`, and the machine is shared.
+    env: { COMFYWIRE_FEED: 'off' },
+    clientName: 'real-comfyui-suite',
   });
-  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: 'real-comfyui-suite', version: '1.0.0' });
-  await client.connect(transport);
-  return {
-    client,
-    call: (name, args = {}, options) => client.callTool({ name, arguments: args }, undefined, options) as Promise<CallToolResult>,
-    stderr: () => stderr,
-    close: () => client.close(),
-  };
 }
 
 suite('comfywire against a real ComfyUI (COMFYWIRE_REAL_COMFYUI_URL)', () => {
