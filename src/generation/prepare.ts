@@ -29,14 +29,14 @@ export async function prepareGeneration(engine: Engine, request: GenerateRequest
   const values = requestValues(request);
   const notes: string[] = [];
 
-  if (request.inputImage !== undefined) {
+  if (request.input_image !== undefined) {
     const param = template.parameters.find((p) => p.type === 'image');
     if (!param) {
       throw new ParameterInvalidError(`Workflow "${template.name}" takes no input image.`, {
         hint: 'Use a workflow with a LoadImage node (e.g. sd15-img2img), or drop input_image.',
       });
     }
-    const path = resolve(request.inputImage);
+    const path = resolve(request.input_image);
     const info = await stat(path).catch(() => undefined);
     if (!info?.isFile()) {
       throw new ParameterInvalidError(`input_image ${path} is not a readable file.`, {

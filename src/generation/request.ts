@@ -1,45 +1,19 @@
-/**
- * What a caller asks to generate: the common knobs by name, plus `params` for anything else the
- * template declares. The CLI `generate` command and the MCP `generate_image` tool both build one.
- */
-export interface GenerateRequest {
-  /** Template name in the workflows folder; the configured default when absent. */
-  workflow?: string;
-  prompt?: string;
-  negativePrompt?: string;
-  seed?: number;
-  steps?: number;
-  cfg?: number;
-  width?: number;
-  height?: number;
-  batchSize?: number;
-  sampler?: string;
-  scheduler?: string;
-  checkpoint?: string;
-  denoise?: number;
-  /** A local image file: uploaded to ComfyUI's input folder first, then fed to the template's image input. */
-  inputImage?: string;
-  /** Values for other parameters the template declares, by parameter name. */
-  params?: Record<string, unknown>;
-}
+import type { z } from 'zod';
+import { requestShape, type GenerateRequestSchema } from './request-schema.js';
 
-/** The request's named knobs under the template parameter names they map to. */
+/**
+ * What a caller asks to generate, as validated by GenerateRequestSchema: the CLI `generate`
+ * command and the MCP `generate_image` tool both build one under the template parameter names.
+ */
+export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
+
+/** The named fields that carry a parameter value (workflow says which template; input_image is uploaded first). */
+const VALUE_KEYS = Object.keys(requestShape).filter((k) => !['workflow', 'input_image', 'params'].includes(k)) as Array<keyof GenerateRequest>;
+
+/** The request's values by template parameter name; `params` wins over a named field. */
 export function requestValues(req: GenerateRequest): Record<string, unknown> {
-  const named: Record<string, unknown> = {
-    prompt: req.prompt,
-    negative_prompt: req.negativePrompt,
-    seed: req.seed,
-    steps: req.steps,
-    cfg: req.cfg,
-    width: req.width,
-    height: req.height,
-    batch_size: req.batchSize,
-    sampler: req.sampler,
-    scheduler: req.scheduler,
-    checkpoint: req.checkpoint,
-    denoise: req.denoise,
-  };
   const values: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries({ ...named, ...(req.params ?? {}) })) if (v !== undefined) values[k] = v;
+  for (const k of VALUE_KEYS) if (req[k] !== undefined) values[k] = req[k];
+  for (const [k, v] of Object.entries(req.params ?? {})) if (v !== undefined) values[k] = v;
   return values;
 }

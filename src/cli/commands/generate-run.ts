@@ -15,18 +15,18 @@ export async function runGenerate(prompt: string, opts: GenerateOptions): Promis
     const { engine, config } = runtime;
     const request: GenerateRequest = { prompt, params: opts.param };
     if (opts.workflow) request.workflow = opts.workflow;
-    if (opts.negative !== undefined) request.negativePrompt = opts.negative;
+    if (opts.negative !== undefined) request.negative_prompt = opts.negative;
     if (opts.seed !== undefined) request.seed = opts.seed;
     if (opts.steps !== undefined) request.steps = opts.steps;
     if (opts.cfg !== undefined) request.cfg = opts.cfg;
     if (opts.width !== undefined) request.width = opts.width;
     if (opts.height !== undefined) request.height = opts.height;
-    if (opts.batch !== undefined) request.batchSize = opts.batch;
+    if (opts.batch !== undefined) request.batch_size = opts.batch;
     if (opts.sampler) request.sampler = opts.sampler;
     if (opts.scheduler) request.scheduler = opts.scheduler;
     if (opts.checkpoint) request.checkpoint = opts.checkpoint;
     if (opts.denoise !== undefined) request.denoise = opts.denoise;
-    if (opts.image) request.inputImage = opts.image;
+    if (opts.image) request.input_image = opts.image;
 
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);

@@ -26,24 +26,10 @@ const diagnoseDeps = (ctx: ToolContext) => ({
   objectInfo: () => ctx.engine.objectInfo(),
 });
 
+/** The request part of the arguments, with input_image resolved to the allowed file. */
 function toRequest(args: GenerateImageArgs, inputImage: string | undefined): GenerateRequest {
-  const req: GenerateRequest = {};
-  if (args.workflow !== undefined) req.workflow = args.workflow;
-  if (args.prompt !== undefined) req.prompt = args.prompt;
-  if (args.negative_prompt !== undefined) req.negativePrompt = args.negative_prompt;
-  if (args.seed !== undefined) req.seed = args.seed;
-  if (args.steps !== undefined) req.steps = args.steps;
-  if (args.cfg !== undefined) req.cfg = args.cfg;
-  if (args.width !== undefined) req.width = args.width;
-  if (args.height !== undefined) req.height = args.height;
-  if (args.batch_size !== undefined) req.batchSize = args.batch_size;
-  if (args.sampler !== undefined) req.sampler = args.sampler;
-  if (args.scheduler !== undefined) req.scheduler = args.scheduler;
-  if (args.checkpoint !== undefined) req.checkpoint = args.checkpoint;
-  if (args.denoise !== undefined) req.denoise = args.denoise;
-  if (inputImage !== undefined) req.inputImage = inputImage;
-  if (args.params !== undefined) req.params = args.params;
-  return req;
+  const { wait: _wait, timeout_s: _timeout, input_image: _image, ...request } = args;
+  return inputImage === undefined ? request : { ...request, input_image: inputImage };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { MAX_SAFE_SEED } from '../../workflows/parameters.js';
+import { requestShape } from '../../generation/request-schema.js';
 import type { ToolContext } from '../deps.js';
 import { runGeneration } from '../generate/run.js';
 import { GenerateOutputSchema } from '../generate/result.js';
@@ -9,46 +9,14 @@ import { registerTaskTool } from '../tasks/index.js';
 
 export const GENERATE_IMAGE = 'generate_image';
 
-/** Longer prompts are almost always a mistake (a pasted file); CLIP reads ~77 tokens per chunk anyway. */
-export const MAX_PROMPT_CHARS = 10_000;
-
-const text = (what: string) =>
-  z
-    .string()
-    .max(MAX_PROMPT_CHARS, {
-      error: (issue) =>
-        `The ${what} is ${String((issue.input as string | undefined)?.length ?? 'too many')} characters; the limit is ${MAX_PROMPT_CHARS}. ` +
-        'Shorten it to the description of the image (subject, style, lighting, composition).',
-    });
-
+/**
+ * The request's fields come from the shared GenerateRequestSchema, so this tool and `comfywire
+ * generate` accept and refuse the same values; `wait` and `timeout_s` are this tool's own.
+ */
 function inputSchema(ctx: ToolContext) {
   return {
-    workflow: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(`Workflow template name from list_workflows (default "${ctx.config.defaultWorkflow}")`),
-    prompt: text('prompt').optional().describe('What to generate: the positive text prompt'),
-    negative_prompt: text('negative prompt').optional().describe('What to avoid: the negative text prompt'),
-    seed: z.number().int().min(0).max(MAX_SAFE_SEED).optional().describe('Random seed; omitted = drawn at random and reported'),
-    steps: z.number().int().min(1).max(10_000).optional().describe('Sampling steps (e.g. 20-30; more is slower)'),
-    cfg: z.number().min(0).max(100).optional().describe('Classifier-free guidance scale (e.g. 7 for SD 1.5)'),
-    width: z.number().int().min(16).max(16_384).optional().describe('Image width in pixels (a multiple of 8)'),
-    height: z.number().int().min(16).max(16_384).optional().describe('Image height in pixels (a multiple of 8)'),
-    batch_size: z.number().int().min(1).max(64).optional().describe('Images per run'),
-    sampler: z.string().min(1).optional().describe('Sampler name, e.g. euler, dpmpp_2m (list_workflows shows the choices)'),
-    scheduler: z.string().min(1).optional().describe('Scheduler name, e.g. normal, karras'),
-    checkpoint: z.string().min(1).optional().describe('Checkpoint file name as list_models folder="checkpoints" shows it'),
-    denoise: z.number().min(0).max(1).optional().describe('Denoising strength 0..1 (below 1 keeps more of input_image)'),
-    input_image: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Local image file for img2img workflows; uploaded to ComfyUI first (allowed folders as for upload_image)"),
-    params: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe('Values for other parameters the workflow declares, by name (list_workflows shows them)'),
+    ...requestShape,
+    workflow: requestShape.workflow.describe(`Workflow template name from list_workflows (default "${ctx.config.defaultWorkflow}")`),
     wait: z
       .boolean()
       .default(true)
