@@ -21,7 +21,8 @@ const MIN = 60 * S;
 const HOUR = 60 * MIN;
 const LIMIT = 30 * MIN;
 
-const OPTIONS: GenerateOptions = { param: {}, simulate: false, json: false, width: 64, height: 64, steps: 4 };
+const OPTIONS: GenerateOptions = { simulate: false, json: false };
+const REQUEST = { prompt: 'a lighthouse at dusk', width: 64, height: 64, steps: 4 };
 
 let sim: Simulator;
 let outputDir: string;
@@ -66,7 +67,7 @@ afterEach(async () => {
 async function generate(samplerMs: number, opts: Partial<GenerateOptions> = {}) {
   sim.faults.slowNode({ classType: 'KSampler' }, samplerMs);
   let code: number | undefined;
-  void runGenerate('a lighthouse at dusk', { ...OPTIONS, ...opts }).then((c) => (code = c));
+  void runGenerate(REQUEST, { ...OPTIONS, ...opts }).then((c) => (code = c));
   // Template, checks and submission need no timer: wait for them with the clock standing still.
   await untilReal(() => stderr.some((l) => l.text.startsWith('submitted ')));
   const submitted = stderr.find((l) => l.text.startsWith('submitted '))!;

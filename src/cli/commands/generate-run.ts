@@ -8,26 +8,11 @@ import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js'
 import type { GenerateOptions } from './generate.js';
 
 /** What `comfywire generate` does once its options are parsed (loaded only when it runs). */
-export async function runGenerate(prompt: string, opts: GenerateOptions): Promise<number> {
+export async function runGenerate(request: GenerateRequest, opts: GenerateOptions): Promise<number> {
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined;
   try {
     runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true });
     const { engine, config } = runtime;
-    const request: GenerateRequest = { prompt, params: opts.param };
-    if (opts.workflow) request.workflow = opts.workflow;
-    if (opts.negative !== undefined) request.negative_prompt = opts.negative;
-    if (opts.seed !== undefined) request.seed = opts.seed;
-    if (opts.steps !== undefined) request.steps = opts.steps;
-    if (opts.cfg !== undefined) request.cfg = opts.cfg;
-    if (opts.width !== undefined) request.width = opts.width;
-    if (opts.height !== undefined) request.height = opts.height;
-    if (opts.batch !== undefined) request.batch_size = opts.batch;
-    if (opts.sampler) request.sampler = opts.sampler;
-    if (opts.scheduler) request.scheduler = opts.scheduler;
-    if (opts.checkpoint) request.checkpoint = opts.checkpoint;
-    if (opts.denoise !== undefined) request.denoise = opts.denoise;
-    if (opts.image) request.input_image = opts.image;
-
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
     const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });

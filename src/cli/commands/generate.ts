@@ -1,6 +1,8 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+import type { GenerateRequest } from '../../generation/request.js';
 import { EXIT_USAGE } from '../handle-error.js';
+import { numeric, requestFromFlags } from './generate-flags.js';
 
 /**
  * `comfywire generate "<prompt>"`: the main job from a terminal. Loads a template, injects the
@@ -8,27 +10,19 @@ import { EXIT_USAGE } from '../handle-error.js';
  * their absolute paths on stdout (one per line, or one JSON object with --json).
  */
 
+/** How to run, as opposed to what to generate (that is the GenerateRequest). */
 const OptionsSchema = z.object({
-  workflow: z.string().optional(),
-  negative: z.string().optional(),
-  seed: z.number().int().nonnegative().optional(),
-  steps: z.number().int().positive().optional(),
-  cfg: z.number().positive().optional(),
-  width: z.number().int().positive().optional(),
-  height: z.number().int().positive().optional(),
-  batch: z.number().int().positive().optional(),
-  sampler: z.string().optional(),
-  scheduler: z.string().optional(),
-  checkpoint: z.string().optional(),
-  denoise: z.number().min(0).max(1).optional(),
-  image: z.string().optional(),
-  param: z.record(z.string(), z.string()).default({}),
   simulate: z.boolean().default(false),
   json: z.boolean().default(false),
-  timeout: z.number().positive().optional(),
+  timeout: z.number().positive({ error: 'must be a number of seconds above 0 (the job keeps running after it).' }).optional(),
 });
 
 export type GenerateOptions = z.infer<typeof OptionsSchema>;
+
+/** What runs once the command line is valid: runGenerate, loaded lazily; tests pass their own. */
+export type GenerateRunner = (request: GenerateRequest, options: GenerateOptions) => Promise<number>;
+
+const runLazily: GenerateRunner = async (request, options) => (await import('./generate-run.js')).runGenerate(request, options);
 
 const num = (name: string) => (value: string) => {
   const n = Number(value);
@@ -42,37 +36,41 @@ function collectParam(value: string, previous: Record<string, string> = {}): Rec
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
 }
 
-export function generateCommand(): Command {
+export function generateCommand(run: GenerateRunner = runLazily): Command {
   return new Command('generate')
     .description('generate from a workflow template, show live progress, download the outputs')
     .argument('<prompt>', 'the positive prompt text')
     .option('-w, --workflow <name>', 'template name in the workflows folder (default: COMFYWIRE_DEFAULT_WORKFLOW)')
     .option('-n, --negative <text>', 'negative prompt')
-    .option('-s, --seed <n>', 'seed (random when omitted; the seed used is printed)', num('--seed'))
-    .option('--steps <n>', 'sampling steps', num('--steps'))
-    .option('--cfg <n>', 'classifier-free guidance scale', num('--cfg'))
-    .option('--width <px>', 'image width', num('--width'))
-    .option('--height <px>', 'image height', num('--height'))
-    .option('--batch <n>', 'images per run', num('--batch'))
+    .option('-s, --seed <n>', 'seed (random when omitted; the seed used is printed)', numeric)
+    .option('--steps <n>', 'sampling steps', numeric)
+    .option('--cfg <n>', 'classifier-free guidance scale', numeric)
+    .option('--width <px>', 'image width', numeric)
+    .option('--height <px>', 'image height', numeric)
+    .option('--batch <n>', 'images per run (batch_size)', numeric)
     .option('--sampler <name>', 'sampler name, e.g. euler')
     .option('--scheduler <name>', 'scheduler name, e.g. normal')
     .option('--checkpoint <file>', 'checkpoint file name as ComfyUI lists it')
-    .option('--denoise <0..1>', 'denoise strength (img2img)', num('--denoise'))
+    .option('--denoise <0..1>', 'denoise strength (img2img)', numeric)
     .option('--image <path>', 'input image for templates that take one (uploaded first)')
     .option('-p, --param <name=value>', 'any other template parameter (repeatable)', collectParam)
     .option('--simulate', 'run against the embedded simulator (no ComfyUI or GPU needed)')
     .option('--json', 'print one JSON object with the result on stdout')
     .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(num('--timeout')))
-    .action(async (prompt: string, raw: unknown) => {
-      // Options are checked here, at the edge: a bad one is a usage error naming the option.
-      const parsed = OptionsSchema.safeParse(raw);
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) process.stderr.write(`error: --${issue.path.join('.')}: ${issue.message}\n`);
+    .action(async (prompt: string, raw: Record<string, unknown>) => {
+      // Checked here, at the edge, with the schema generate_image uses: a bad value is a usage
+      // error naming the flag, before anything connects to ComfyUI.
+      const request = requestFromFlags(prompt, raw);
+      const options = OptionsSchema.safeParse(raw);
+      const problems = [
+        ...(request.ok ? [] : request.problems),
+        ...(options.success ? [] : options.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`)),
+      ];
+      if (!request.ok || !options.success) {
+        for (const line of problems) process.stderr.write(`error: ${line}\n`);
         process.exitCode = EXIT_USAGE;
         return;
       }
-      const { runGenerate } = await import('./generate-run.js');
-      process.exitCode = await runGenerate(prompt, parsed.data);
+      process.exitCode = await run(request.request, options.data);
     });
 }
-

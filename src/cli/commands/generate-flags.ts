@@ -1,0 +1,56 @@
+import { GenerateRequestSchema } from '../../generation/request-schema.js';
+import type { GenerateRequest } from '../../generation/request.js';
+
+/**
+ * `comfywire generate`'s flags as a GenerateRequest, checked with the schema the MCP tool uses, so
+ * a value one edge refuses the other refuses too; each problem names the flag the user typed.
+ */
+
+/** The flag that sets each request key (its commander attribute is the flag without "--"). */
+export const FLAG_OF = {
+  workflow: '--workflow',
+  prompt: '<prompt>',
+  negative_prompt: '--negative',
+  seed: '--seed',
+  steps: '--steps',
+  cfg: '--cfg',
+  width: '--width',
+  height: '--height',
+  batch_size: '--batch',
+  sampler: '--sampler',
+  scheduler: '--scheduler',
+  checkpoint: '--checkpoint',
+  denoise: '--denoise',
+  input_image: '--image',
+  params: '--param',
+} as const satisfies Record<keyof GenerateRequest, string>;
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * Flag text that reads as a decimal number becomes that number; anything else stays text, for
+ * the schema to refuse with the message an MCP caller sending a string gets. (Number() alone
+ * would read "" as 0 and "0x10" as 16.)
+ */
+export function numeric(text: string): number | string {
+  return DECIMAL.test(text.trim()) ? Number(text) : text;
+}
+
+export type FlagsResult = { ok: true; request: GenerateRequest } | { ok: false; problems: string[] };
+
+/** The prompt argument and commander's parsed flags -> a validated request, or one line per problem. */
+export function requestFromFlags(prompt: string, flags: Record<string, unknown>): FlagsResult {
+  const raw: Record<string, unknown> = { prompt };
+  for (const [key, flag] of Object.entries(FLAG_OF)) {
+    const value = flag.startsWith('--') ? flags[flag.slice(2)] : undefined;
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = GenerateRequestSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  const problems = parsed.error.issues.map((issue) => {
+    const key = issue.path[0];
+    const flag = typeof key === 'string' && key in FLAG_OF ? FLAG_OF[key as keyof typeof FLAG_OF] : issue.path.join('.');
+    return `${flag}: ${issue.message}`;
+  });
+  return { ok: false, problems };
+}
