@@ -15,8 +15,8 @@ import { MAX_SAFE_SEED } from '../workflows/parameters.js';
  * channel's (prompt length, seeds JSON carries exactly). Upper ranges belong to the node: the
  * template's sidecar and the server's /object_info are checked before submission
  * (applyParameters), which reports the range of the workflow at hand (steps 1..150 for
- * sd15-txt2img, KSampler's 10000 elsewhere) instead of a copy here that drifts with ComfyUI
- * versions (EmptyLatentImage's batch_size cap went from 64 to 4096).
+ * sd15-txt2img, KSampler's 10000 elsewhere) instead of a copy here that drifts from the server
+ * (this tool's copy capped batch_size at 64; ComfyUI 0.3.64's EmptyLatentImage takes 4096).
  *
  * Messages start with the key and say what to pass instead; the CLI puts the flag in front.
  */
@@ -39,7 +39,7 @@ const says = (rule: string, advice: string) => ({
 });
 
 function number(rule: string, advice: string, range: { min: number; max?: number; whole?: boolean }) {
-  // The first failed check ends it: 2^64 is both a fraction to zod and too big, one line is enough.
+  // The first failed check ends it: 2^64 fails .int() (not a safe integer) and .max(); one line is enough.
   const e = { ...says(rule, advice), abort: true };
   const base = range.whole ? z.number(e).int(e) : z.number(e);
   const atLeast = base.min(range.min, e);
