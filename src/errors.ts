@@ -6,6 +6,10 @@
  * The CLI prints `message` + `hint`; the MCP server puts both into an `isError` result.
  */
 
+/**
+ * A request past its deadline is COMFY_UNREACHABLE with context.reason 'timeout' (src/comfy/http-errors.ts):
+ * to the user it is the same problem, with its own hint. How a job ended is a JobState, not an error.
+ */
 export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'COMFY_UNREACHABLE'
@@ -13,15 +17,12 @@ export type ErrorCode =
   | 'COMFY_PROMPT_REJECTED'
   | 'COMFY_HTTP_ERROR'
   | 'COMFY_BAD_RESPONSE'
-  | 'COMFY_TIMEOUT'
   | 'DOWNLOAD_FAILED'
   | 'UNSAFE_PATH'
   | 'WORKFLOW_NOT_FOUND'
   | 'WORKFLOW_INVALID'
   | 'PARAMETER_INVALID'
   | 'JOB_NOT_FOUND'
-  | 'JOB_FAILED'
-  | 'JOB_LOST'
   | 'CANCELLED';
 
 export interface ComfywireErrorOptions {
@@ -140,13 +141,6 @@ export class ComfyBadResponseError extends ComfywireError {
       ...options,
     });
     this.name = 'ComfyBadResponseError';
-  }
-}
-
-export class ComfyTimeoutError extends ComfywireError {
-  constructor(message: string, options: ComfywireErrorOptions = {}) {
-    super('COMFY_TIMEOUT', message, options);
-    this.name = 'ComfyTimeoutError';
   }
 }
 

@@ -1,12 +1,12 @@
 import {
   EMPTY, ReplaySubject, Subject, catchError, connectable, defer, filter, firstValueFrom, map, retry, takeUntil,
-  takeWhile, tap, throwError, timer, asyncScheduler,
+  tap, throwError, timer, asyncScheduler,
   type Connectable, type Observable, type SchedulerLike, type Subscription,
 } from 'rxjs';
 import { ComfyUnreachableError } from '../src/errors.js';
 import { createLogger, type Logger } from '../src/logger.js';
 import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
-import { isEndOfRun, promptIdOf, type ComfyEvent } from './messages.js';
+import type { ComfyEvent } from './messages.js';
 import type { FrameReporter } from './parse-frame.js';
 import { defaultWebSocketFactory, socketSession, type SocketSignal, type WebSocketFactory } from './socket-session.js';
 import { redactUrl, socketUrl } from './socket-url.js';
@@ -132,14 +132,6 @@ export class ComfyConnection {
 
   get state(): ConnectionState {
     return this.currentState;
-  }
-
-  /** This prompt's events, ending with (and including) its `executing {node: null}`. */
-  promptEvents(promptId: string): Observable<ComfyEvent> {
-    return this.events$.pipe(
-      filter((event) => promptIdOf(event) === promptId),
-      takeWhile((event) => !isEndOfRun(event), true),
-    );
   }
 
   /** Opens the socket; a second call does nothing. */

@@ -192,22 +192,6 @@ export function nodeIdOf(event: ComfyEvent): string | undefined {
 }
 
 /**
- * How a run ended: success, a (non-blocking) error, or an interrupt. `ExecutionBlocked` errors are
- * not outcomes: downstream work is skipped and the run goes on.
- */
-export function isOutcomeEvent(event: ComfyEvent): boolean {
-  switch (event.type) {
-    case 'execution_success':
-    case 'execution_interrupted':
-      return true;
-    case 'execution_error':
-      return event.data.exception_type !== 'ExecutionBlocked';
-    default:
-      return false;
-  }
-}
-
-/**
  * The last message of a run: `executing {node: null, prompt_id}`. ComfyUI writes the history entry
  * before it queues this message, so it is the "finished, history readable" signal; a per-prompt
  * stream completes here. (The bare `executing {node}` without prompt_id sent on reconnect is not it.)

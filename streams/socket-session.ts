@@ -95,7 +95,7 @@ export function socketSession(options: SessionOptions): Observable<SocketSignal>
       map((event): SocketSignal => ({ kind: 'event', event })),
     );
     const dropped$ = merge(
-      wire.error$.pipe(map((detail): never => { throw new SocketDroppedError(`WebSocket error: ${describeError(detail)}`); })),
+      wire.error$.pipe(map((detail): never => { throw new SocketDroppedError(`WebSocket error: ${socketErrorText(detail)}`); })),
       wire.closed$.pipe(map((info): never => { throw droppedByClose(info); })),
     );
     const alive$ = merge(wire.open$, wire.message$, wire.pong$);
@@ -188,8 +188,11 @@ function droppedByClose(info: CloseInfo): SocketDroppedError {
   return new SocketDroppedError(`WebSocket closed by the server or network (code ${info.code ?? 'none'}${reason})`, info.code);
 }
 
-/** ws gives an ErrorEvent with `message`/`error`; DOM and mock-socket give a bare Event. */
-function describeError(detail: unknown): string {
+/**
+ * ws gives an ErrorEvent with `message`/`error`; DOM and mock-socket give a bare Event. Not
+ * src/errors.ts's describeError: these are events, not Errors, and String() of one is "[object Event]".
+ */
+function socketErrorText(detail: unknown): string {
   if (detail && typeof detail === 'object') {
     const { message, error } = detail as { message?: unknown; error?: unknown };
     if (typeof message === 'string' && message) return message;

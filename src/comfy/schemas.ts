@@ -40,13 +40,9 @@ export const PromptAcceptedSchema = z.looseObject({
   node_errors: NodeErrorsSchema.default({}),
 });
 
-const TopLevelErrorSchema = z.looseObject({
-  type: z.string(),
-  message: z.string().default(''),
-  details: z.string().default(''),
-  extra_info: Extra.default({}),
-});
-export type TopLevelError = z.infer<typeof TopLevelErrorSchema>;
+/** ComfyUI builds the top-level `error` of a rejection as the same dict as a node's error entry. */
+const TopLevelErrorSchema = NodeErrorItemSchema;
+export type TopLevelError = NodeErrorItem;
 
 /** POST /prompt, HTTP 400. Before v0.3.28 `no_prompt` was the bare string "no prompt". */
 export const PromptRejectedSchema = z.looseObject({

@@ -3,12 +3,8 @@ import type { NodeImpl } from './nodes/types.js';
 import { pythonSetOrder } from './set-order.js';
 import { FAKE_TRACEBACK, PyException, validateNode, type InputValidationContext, type NodeError, type Validated } from './validation-inputs.js';
 
-export interface PromptError {
-  type: string;
-  message: string;
-  details: string;
-  extra_info: Record<string, unknown>;
-}
+/** The top-level `error` of a 400: ComfyUI builds it as the same dict as a node error entry. */
+export type PromptError = NodeError;
 
 export type NodeErrors = Record<string, { errors: NodeError[]; dependent_outputs: string[]; class_type: string }>;
 

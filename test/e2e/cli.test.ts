@@ -99,7 +99,8 @@ describe('comfywire simulate + tail', () => {
     const sim = await startCli(['simulate', '--port', '0', '--step-delay', '5'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
     const url = sim.match[1]!;
     try {
-      const tail = await startCli(['tail'], /connected to http/, { env: { COMFYUI_URL: url } });
+      // "as an observer" is printed once the socket has opened: from then on no broadcast is missed.
+      const tail = await startCli(['tail'], /connected to http\S+ as an observer/, { env: { COMFYUI_URL: url } });
       // A prompt posted without client_id: ComfyUI broadcasts its progress to every socket.
       const res = await fetch(`${url}/prompt`, {
         method: 'POST',
@@ -111,8 +112,7 @@ describe('comfywire simulate + tail', () => {
         }),
       });
       expect(res.status).toBe(200);
-      const deadline = Date.now() + 10_000;
-      while (!/progress .*3\/3/.test(tail.output().stdout) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await tail.waitForOutput('stdout', /progress .*3\/3/);
       const { stdout, stderr } = tail.output();
       expect(stdout).toMatch(/status\s+queue_remaining=1/);
       // Node class looked up from ComfyUI's queue: the events themselves carry only ids.
@@ -130,25 +130,29 @@ describe('comfywire simulate + tail', () => {
     const sim = await startCli(['simulate', '--port', '0', '--step-delay', '5'], /listening on (http:\/\/127\.0\.0\.1:\d+)/);
     const url = sim.match[1]!;
     try {
-      const tail = await startCli(['tail', '--json', '--prompt', 'feedbeef'], /connected to http/, { env: { COMFYUI_URL: url } });
-      for (const id of ['feedbeef-0000-4000-8000-000000000001', 'cafecafe-0000-4000-8000-000000000002']) {
+      const tail = await startCli(['tail', '--json', '--prompt', 'feedbeef'], /connected to http\S+ as an observer/, { env: { COMFYUI_URL: url } });
+      // The third prompt is a barrier: ComfyUI runs prompts in order on one socket and tail prints
+      // in order, so once a line of it is printed every event of the other two has been seen.
+      const ids = ['feedbeef-0000-4000-8000-000000000001', 'cafecafe-0000-4000-8000-000000000002', 'feedbeef-0000-4000-8000-000000000003'];
+      for (const id of ids) {
         await fetch(`${url}/prompt`, {
           method: 'POST',
           body: JSON.stringify({
             prompt_id: id,
             prompt: {
-              '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 2, delay_ms: 5, nonce: id.length + id.charCodeAt(0) } },
+              '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 2, delay_ms: 5, nonce: 11 + ids.indexOf(id) } },
               '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
             },
           }),
         });
       }
-      const deadline = Date.now() + 10_000;
-      while (tail.output().stdout.split('\n').filter(Boolean).length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300));
-      const lines = tail.output().stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; data: { prompt_id?: string } });
+      await tail.waitForOutput('stdout', /feedbeef-0000-4000-8000-000000000003[^\n]*\n/);
+      const { stdout } = tail.output();
+      // Whole lines only: tail is still printing the barrier prompt's events.
+      const all = stdout.slice(0, stdout.lastIndexOf('\n')).split('\n').map((l) => JSON.parse(l) as { type: string; data: { prompt_id?: string } });
+      for (const l of all) expect([ids[0], ids[2]]).toContain(l.data.prompt_id);
+      const lines = all.filter((l) => l.data.prompt_id === ids[0]);
       expect(lines.length).toBeGreaterThanOrEqual(4);
-      for (const l of lines) expect(l.data.prompt_id).toBe('feedbeef-0000-4000-8000-000000000001');
       expect(lines.map((l) => l.type)).toContain('progress');
       tail.child.kill('SIGINT');
       expect(await exitOf(tail.child)).toBe(0);

@@ -3,10 +3,12 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type ServerOptions, type WebSocket as ServerSocket } from 'ws';
 import { filter, firstValueFrom, timeout, toArray, take } from 'rxjs';
+import { EventEmitter } from 'node:events';
 import { ComfyConnection, type ConnectionOptions } from '../../streams/connection.js';
 import type { ComfyEvent } from '../../streams/messages.js';
-import { FEATURE_FLAGS_MESSAGE } from '../../streams/socket-session.js';
+import { FEATURE_FLAGS_MESSAGE, defaultWebSocketFactory } from '../../streams/socket-session.js';
 import { silentLogger } from '../../src/logger.js';
+import { deadline, whenTrue } from '../helpers/wait.js';
 
 /*
  * The connection with its default `ws` factory against a real WebSocket server on loopback,
@@ -75,18 +77,8 @@ async function setup(options: Partial<ConnectionOptions> = {}): Promise<{ server
   return { server, conn };
 }
 
-async function until<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A wait bounded by the shared helper: it fails naming what never happened. */
+const until = <T>(promise: Promise<T>, ms = 5_000, what = 'event'): Promise<T> => deadline(promise, ms, what);
 const waitOpen = (conn: ComfyConnection) => firstValueFrom(conn.state$.pipe(filter((s) => s === 'open'), timeout(5_000)));
 
 describe('ComfyConnection over a real ws server', () => {
@@ -101,12 +93,12 @@ describe('ComfyConnection over a real ws server', () => {
     });
     cleanups.push(() => conn.close());
     conn.start();
-    const peer = await until(server.peer(0));
+    const peer = await until(server.peer(0), 5_000, 'first connection');
     expect(peer.request.url).toBe('/comfy/ws?clientId=it-client');
     expect(peer.request.headers['authorization']).toBe('Bearer s3cret');
     expect(peer.request.headers['x-proxy-key']).toBe('k1');
     await waitOpen(conn);
-    await until((async () => { while (peer.messages.length === 0) await sleep(5); })());
+    await whenTrue(peer.socket, 'message', () => peer.messages.length > 0, 5_000, 'first client message');
     expect(peer.messages[0]).toBe(FEATURE_FLAGS_MESSAGE);
   });
 
@@ -114,7 +106,7 @@ describe('ComfyConnection over a real ws server', () => {
     const { server, conn } = await setup();
     const received = firstValueFrom(conn.events$.pipe(take(2), toArray(), timeout(10_000)));
     conn.start();
-    const peer = await until(server.peer(0));
+    const peer = await until(server.peer(0), 5_000, 'first connection');
     await waitOpen(conn);
     const bigText = 'x'.repeat(3 * 1024 * 1024);
     peer.socket.send(JSON.stringify({ type: 'executed', data: { node: '9', prompt_id: 'p1', output: { text: [bigText] } } }));
@@ -133,15 +125,15 @@ describe('ComfyConnection over a real ws server', () => {
     const { server, conn } = await setup();
     const reconnected = firstValueFrom(conn.reconnected$.pipe(timeout(5_000)));
     conn.start();
-    const first = await until(server.peer(0));
+    const first = await until(server.peer(0), 5_000, 'first connection');
     await waitOpen(conn);
     first.socket.terminate();
-    const second = await until(server.peer(1));
+    const second = await until(server.peer(1), 5_000, 'second connection');
     expect(second.request.url).toBe(first.request.url);
     expect(second.request.url).toBe('/ws?clientId=it-client');
     expect(await reconnected).toBe(1);
     await waitOpen(conn);
-    await until((async () => { while (second.messages.length === 0) await sleep(5); })());
+    await whenTrue(second.socket, 'message', () => second.messages.length > 0, 5_000, 'first client message after reconnect');
     expect(second.messages[0]).toBe(FEATURE_FLAGS_MESSAGE);
   });
 
@@ -151,9 +143,9 @@ describe('ComfyConnection over a real ws server', () => {
     // time, is what shows the pongs (not luck) kept the socket.
     const { server, conn } = await setup({ stallTimeoutMs: 600, pingIntervalMs: 60 });
     conn.start();
-    const peer = await until(server.peer(0));
+    const peer = await until(server.peer(0), 5_000, 'first connection');
     await waitOpen(conn);
-    await until((async () => { while (peer.pings < 15) await sleep(5); })());
+    await whenTrue(peer.socket, 'ping', () => peer.pings >= 15, 5_000, '15 pings');
     expect(server.peers).toHaveLength(1);
     expect(conn.state).toBe('open');
   });
@@ -164,11 +156,11 @@ describe('ComfyConnection over a real ws server', () => {
     // be declared within 300 ms of this, however late the pause below runs on a busy machine.
     const startedAt = Date.now();
     conn.start();
-    const first = await until(server.peer(0));
+    const first = await until(server.peer(0), 5_000, 'first connection');
     await waitOpen(conn);
     // Stop reading on the server side: pings pile up unanswered, as with a wedged proxy.
     ((first.socket as unknown as { _socket: Socket })._socket).pause();
-    const second = await until(server.peer(1), 3_000);
+    const second = await until(server.peer(1), 3_000, 'reconnection after the stall');
     // (A timer may fire a millisecond early by the wall clock.)
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(298);
     expect(second.request.url).toBe(first.request.url);
@@ -179,7 +171,11 @@ describe('ComfyConnection over a real ws server', () => {
     const server = await startServer({ verifyClient: (_info, done) => done(false, 401) });
     cleanups.push(() => server.close());
     const logger = silentLogger();
-    const warn = jest.spyOn(logger, 'warn');
+    const warned = new EventEmitter();
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(((..._args: unknown[]) => {
+      warned.emit('warn');
+      return logger;
+    }) as unknown as typeof logger.warn);
     const conn = new ComfyConnection({
       baseUrl: `http://127.0.0.1:${server.port}`,
       clientId: 'it-client',
@@ -188,23 +184,33 @@ describe('ComfyConnection over a real ws server', () => {
     });
     cleanups.push(() => conn.close());
     conn.start();
-    await until((async () => { while (warn.mock.calls.length < 2) await sleep(5); })());
+    await whenTrue(warned, 'warn', () => warn.mock.calls.length >= 2, 5_000, 'two warnings');
     expect(conn.state).toBe('reconnecting');
     expect(String(warn.mock.calls[0]![0])).toMatch(/401.*COMFYUI_AUTH/);
   });
 
   it('close() completes events$ and the server sees a normal closure', async () => {
-    const { server, conn } = await setup();
+    let dials = 0;
+    const { server, conn } = await setup({
+      webSocketFactory: (url, headers) => {
+        dials += 1;
+        return defaultWebSocketFactory(url, headers);
+      },
+    });
     const done = firstValueFrom(conn.events$.pipe(toArray()));
     conn.start();
-    const peer = await until(server.peer(0));
+    const peer = await until(server.peer(0), 5_000, 'first connection');
     await waitOpen(conn);
     const closed = new Promise<number>((resolve) => peer.socket.once('close', (code) => resolve(code)));
-    await until(conn.close());
-    expect(await until(closed)).toBe(1000);
-    await until(done);
+    await until(conn.close(), 5_000, 'close()');
+    expect(await until(closed, 5_000, 'server-side close')).toBe(1000);
+    await until(done, 5_000, 'events$ completing');
     expect(conn.state).toBe('closed');
-    await sleep(100);
+    // No reconnect: a retry would dial from a 20 ms backoff timer set before close() resolved.
+    // Node fires timers in order of expiry, so once this later and longer one has fired, any
+    // such dial has happened, however busy the machine (the factory runs in the timer callback).
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(dials).toBe(1);
     expect(server.peers).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import type { FeedLine } from '../../src/feed/feed-line.js';
 import { silentLogger } from '../../src/logger.js';
 import { formatEvent } from '../../src/cli/render/event-line.js';
 import { startHarness, type Harness } from '../helpers/engine-harness.js';
+import { deadline } from '../helpers/wait.js';
 
 /** The local event feed that `comfywire tail --attach` reads: a running process's own job events. */
 describe('local event feed', () => {
@@ -31,13 +32,14 @@ describe('local event feed', () => {
         ),
       );
       // The feed writes its hello once it counts this reader in: from then on no event is missed.
-      await firstValueFrom(lines$.pipe(filter((l) => 'hello' in l)));
+      // Each wait is bounded and names what did not come, rather than running into Jest's timeout.
+      await deadline(firstValueFrom(lines$.pipe(filter((l) => 'hello' in l))), 5_000, 'the feed\'s hello');
       const job = await h.engine.submit({
         '1': { class_type: 'HarnessSlowProgress', inputs: { steps: 3, delay_ms: 5, nonce: 77 }, _meta: { title: 'Slow thing' } },
         '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
       });
-      const lines = await collected;
-      await job.done;
+      const lines = await deadline(collected, 10_000, 'the job\'s events up to its end of run on the feed');
+      await deadline(job.done, 10_000, 'the job settling');
       const types = lines.map((l) => l.event.type);
       expect(types).toEqual(expect.arrayContaining(['execution_start', 'executing', 'progress', 'executed', 'execution_success']));
       const executing = lines.find((l) => l.event.type === 'executing' && l.node);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { startHarness, type Harness } from '../unit/mcp-harness.js';
+import { startHarness, type Harness } from './mcp-harness.js';
 import { advance, advanceUntil, untilReal, useFakeClock, useRealClock } from '../helpers/fake-clock.js';
 import { HEARTBEAT_MS } from '../../src/mcp/progress.js';
 import type { TrackedJob } from '../../streams/job-tracker.js';

@@ -3,6 +3,7 @@ import { Server, WebSocket as MockWebSocket, type Client } from 'mock-socket';
 import { TestScheduler } from 'rxjs/testing';
 import { ComfyConnection, type ConnectionOptions, type ConnectionState, type WebSocketLike } from '../../streams/connection.js';
 import type { ComfyEvent } from '../../streams/messages.js';
+import { PromptRouter } from '../../streams/prompt-router.js';
 import { FEATURE_FLAGS_MESSAGE } from '../../streams/socket-session.js';
 import { redactUrl, socketUrl } from '../../streams/socket-url.js';
 import { SocketStalledError, keepAlive, stallWatch } from '../../streams/stall-watch.js';
@@ -154,11 +155,13 @@ describe('ComfyConnection (mock-socket)', () => {
     expect(h.dialed).toHaveLength(1);
   });
 
-  it('promptEvents: only that prompt, completing after its executing {node: null}', async () => {
+  // The router is the one way to a prompt's events; here it reads a real connection's stream.
+  it('PromptRouter on events$: only that prompt, completing after its executing {node: null}', async () => {
     const h = setup();
     const mine: ComfyEvent[] = [];
     let completed = false;
-    h.conn.promptEvents('p1').subscribe({ next: (e) => mine.push(e), complete: () => (completed = true) });
+    const router = new PromptRouter(h.conn.events$);
+    router.route('p1').subscribe({ next: (e) => mine.push(e), complete: () => (completed = true) });
     h.conn.start();
     await tick(10);
     const socket = h.sockets[0];
@@ -173,6 +176,7 @@ describe('ComfyConnection (mock-socket)', () => {
     send(socket, 'executing', { node: '9', prompt_id: 'p1' });
     expect(completed).toBe(true);
     expect(mine.map((e) => e.type)).toEqual(['execution_start', 'execution_success', 'executing']);
+    router.close();
   });
 
   it('close() closes cleanly, completes every stream and never reconnects', async () => {

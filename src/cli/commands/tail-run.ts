@@ -58,15 +58,19 @@ export async function runTail(opts: TailOptions): Promise<number> {
       logger,
     });
     const running = listFeeds();
-    say(`connected to ${config.comfyUrl} as an observer.`);
+    // "connected" only once the socket has opened (state$ below): said earlier, a script that
+    // waits for it and then posts a prompt could miss that prompt's first events.
+    say(`connecting to ${config.comfyUrl}...`);
     say(
       'ComfyUI sends execution events only to the client that submitted a prompt: here you see queue status ' +
         "for everyone and the full events of prompts posted without client_id. To see a comfywire's own jobs, use `comfywire tail --attach`" +
         (running.length ? ` (${running.length} running: pid ${running.map((f) => f.pid).join(', ')}).` : '.'),
     );
+    let opened = false;
     connection.state$.subscribe((s) => {
       if (s === 'reconnecting') say(`connection to ${config.comfyUrl} lost; reconnecting...`);
-      if (s === 'open') say(`connected to ${config.comfyUrl}`);
+      if (s === 'open') say(opened ? `connected to ${config.comfyUrl} again` : `connected to ${config.comfyUrl} as an observer.`);
+      if (s === 'open') opened = true;
     });
     connection.start();
     const names = new NodeNames(
