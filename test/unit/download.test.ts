@@ -154,5 +154,8 @@ test('a 50 MB body is streamed, not buffered (sanity check of live memory)', asy
   resume();
   const result = await download;
   expect(result.bytes).toBe(SIZE);
-  expect(during).toBeLessThan(16 * 1024 * 1024);
+  // A buffering client would hold the 40 MB sent so far; a streaming one holds a few chunks plus
+  // socket and stream buffers (up to 17 MB seen with both cores busy). The line between them
+  // leaves room for that noise: the memory figure itself is the benchmark's job.
+  expect(during).toBeLessThan(30 * 1024 * 1024);
 });
