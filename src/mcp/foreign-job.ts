@@ -13,7 +13,7 @@ import { initialJobState, promptContext, reduceJob, type JobState, type PromptCo
 const NO_OUTCOME = "ComfyUI's history entry for this prompt does not say how it ended.";
 
 export async function foreignJob(
-  client: ComfyClient,
+  client: Pick<ComfyClient, 'getQueue' | 'getHistory'>,
   promptId: string,
   outputDir?: string,
 ): Promise<{ state: JobState; context: PromptContext } | undefined> {
