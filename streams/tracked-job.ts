@@ -1,13 +1,17 @@
-import { BehaviorSubject, Subject, distinctUntilChanged, lastValueFrom, merge, scan, takeWhile, type Observable } from 'rxjs';
+import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
 import type { ApiPrompt } from '../src/comfy/types.js';
 import type { JobFact } from './job-facts.js';
 import { FINISHED, initialJobState, promptContext, reduceJob, type JobState, type PromptContext } from './job-state.js';
 
 /**
- * One job as a stream: the merge of its route (the socket's events, and how the route ended) and
- * the facts comfywire emits, scanned by the reducer, ended by the first settled state. The states
+ * One job as a stream: its route (the socket's events, and how the route ended) merged with the
+ * facts comfywire emits, scanned by the reducer, ended by the first settled state. The states
  * are shared with the current one replayed; `done` is the last. Policies (settle, resync, queue
  * refresh, cancel) never touch the state: they `emit` facts.
+ *
+ * The merge and the scan are written out as one function (`fold`) rather than as `merge`, `scan`,
+ * `distinctUntilChanged` and `takeWhile`: that chain cost as much per event as the reducer itself,
+ * and this is the hot path (every frame of every job; see bench/routing.ts).
  */
 
 export interface TrackOptions {
@@ -21,24 +25,17 @@ export class TrackedJob {
   /** Every state from the current one on; completes once the job is settled. */
   readonly states$: Observable<JobState>;
   readonly done: Promise<JobState>;
-  private readonly facts = new Subject<JobFact>();
   private readonly subject: BehaviorSubject<JobState>;
+  private readonly route: Subscription;
+  private resolveDone!: (state: JobState) => void;
 
-  constructor(promptId: string, options: TrackOptions, route$: Observable<JobFact>, now: () => number) {
+  constructor(promptId: string, options: TrackOptions, route$: Observable<JobFact>, private readonly now: () => number) {
     this.promptId = promptId;
-    const ctx = (this.ctx = promptContext(options.prompt));
-    const initial = initialJobState(promptId, now(), options.workflow);
-    this.subject = new BehaviorSubject(initial);
+    this.ctx = promptContext(options.prompt);
+    this.subject = new BehaviorSubject(initialJobState(promptId, now(), options.workflow));
     this.states$ = this.subject.asObservable();
-    this.done = lastValueFrom(this.subject);
-    merge(route$, this.facts)
-      .pipe(
-        scan((state: JobState, fact: JobFact) => reduceJob(state, fact, ctx, now()), initial),
-        // The reducer returns the same object for a fact that changes nothing.
-        distinctUntilChanged(),
-        takeWhile((state) => !state.settled, true),
-      )
-      .subscribe(this.subject);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.route = route$.subscribe((fact) => this.fold(fact));
   }
 
   get state(): JobState {
@@ -51,6 +48,19 @@ export class TrackedJob {
 
   /** Tell the job a fact learnt elsewhere than its route. Ignored once it is settled. */
   emit(fact: JobFact): void {
-    this.facts.next(fact);
+    this.fold(fact);
+  }
+
+  private fold(fact: JobFact): void {
+    if (this.subject.isStopped) return;
+    const state = this.subject.value;
+    const next = reduceJob(state, fact, this.ctx, this.now());
+    // The reducer returns the same object for a fact that changes nothing.
+    if (next === state) return;
+    this.subject.next(next);
+    if (!next.settled) return;
+    this.route?.unsubscribe();
+    this.subject.complete();
+    this.resolveDone(next);
   }
 }

@@ -1,4 +1,4 @@
-import { EMPTY, catchError, concat, concatMap, defer, from, lastValueFrom, of, retry, scan, throwError, timer, toArray, type Observable } from 'rxjs';
+import { EMPTY, catchError, concat, concatMap, defer, lastValueFrom, of, retry, scan, throwError, timer, type Observable } from 'rxjs';
 import type { ComfyClient } from '../comfy/client.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -35,17 +35,12 @@ const unsure = (s: JobState): boolean => s.status === 'queued' || s.status === '
 
 /** The facts that settle a job whose run is over (the tracker appends `settled`). */
 export function settleFacts(state: JobState, ctx: PromptContext, deps: SettleDeps): Observable<JobFact> {
+  const downloads = (s: JobState): Observable<JobFact> =>
+    s.status === 'success' && deps.download && s.files.length > 0 ? defer(() => fetchOutputs(s, deps)) : EMPTY;
   const needsHistory = state.endedBy !== 'history' && (unsure(state) || (state.status === 'success' && Object.keys(state.outputs).length === 0));
-  const history$ = needsHistory ? readHistory(state, deps) : EMPTY;
-  // The downloads depend on what history said: fold its facts ahead to see the files.
-  return history$.pipe(
-    toArray(),
-    concatMap((facts) => {
-      const after = facts.reduce((s, f) => reduceJob(s, f, ctx, Date.now()), state);
-      const wanted = after.status === 'success' && deps.download && after.files.length > 0;
-      return concat(from(facts), wanted ? defer(() => fetchOutputs(after, deps)) : EMPTY);
-    }),
-  );
+  if (!needsHistory) return downloads(state);
+  // What history says decides the downloads: fold its fact ahead to see the files.
+  return readHistory(state, deps).pipe(concatMap((fact) => concat(of(fact), downloads(reduceJob(state, fact, ctx, Date.now())))));
 }
 
 /** settleFacts folded into the final state, `settled` included (one-shot callers and tests). */
