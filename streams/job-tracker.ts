@@ -1,10 +1,10 @@
-import { EMPTY, Observable, defer, type ObservableInput } from 'rxjs';
+import { EMPTY, defer, type ObservableInput } from 'rxjs';
 import { ComfywireError } from '../src/errors.js';
 import { CHECK_LATER, lost, settleFailed, settled, type JobFact } from './job-facts.js';
 import type { JobState, PromptContext } from './job-state.js';
 import type { PromptRouter } from './prompt-router.js';
 import { RecentJobs } from './recent-jobs.js';
-import { TrackedJob, type TrackOptions } from './tracked-job.js';
+import { TrackedJob, type JobRoute, type TrackOptions } from './tracked-job.js';
 
 export { TrackedJob, type TrackOptions } from './tracked-job.js';
 
@@ -100,58 +100,44 @@ export class JobTracker {
   }
 
   /**
-   * The route's events, then how it ended: normally right after the end of run (nothing to add);
+   * The route's events, and how it ended: normally right after the end of run (nothing to add);
    * early when the router stopped (shutting down); with an error when the connection gave up.
    */
-  private route(promptId: string): Observable<JobFact> {
+  private route(promptId: string): JobRoute {
     const router = this.options.router;
-    // Written out rather than concat + catchError: one hop less on every routed event.
-    return new Observable<JobFact>((subscriber) =>
-      router.route(promptId).subscribe({
-        next: (event) => subscriber.next(event),
-        error: (err: unknown) => {
-          subscriber.next(lost(gaveUpReason(err)));
-          subscriber.complete();
-        },
-        complete: () => {
-          if (router.ended) subscriber.next(lost(STOPPED_LISTENING));
-          subscriber.complete();
-        },
-      }),
-    );
+    return {
+      events$: router.route(promptId),
+      endFact: (error?: unknown) =>
+        error !== undefined ? lost(gaveUpReason(error)) : router.ended ? lost(STOPPED_LISTENING) : undefined,
+    };
   }
 
   /**
-   * Once the run is over (the first state with `endedBy`): stop routing, turn the hook into facts
-   * (asynchronously, so that no fact lands while a state is still being delivered), then
-   * `settled`. The settled job retires to the recent store. One subscriber does both: it runs for
-   * every state of every job.
+   * Once the run is over: stop routing, turn the hook into facts, then `settled`. The settled job
+   * retires to the recent store before anyone awaiting `done` resumes (its callback came first).
    */
   private settleWhenOver(job: TrackedJob): void {
-    let settling = false;
-    job.states$.subscribe({
-      next: (s) => {
-        if (settling || s.endedBy === undefined || s.settled) return;
-        settling = true;
-        this.options.router.release(job.promptId);
-        const end = (): void => job.emit(settled(NO_OUTCOME));
-        // A microtask, not a scheduler: this is on the path from the end of run to `done`.
-        void Promise.resolve().then(() =>
-          defer(() => this.settleHook(s, job.ctx)).subscribe({
-            next: (fact) => job.emit(fact),
-            error: (err: unknown) => {
-              job.emit(settleFailed(err));
-              end();
-            },
-            complete: end,
-          }),
-        );
-      },
-      complete: () => {
-        if (this.jobs.get(job.promptId) !== job) return; // discarded
-        this.jobs.delete(job.promptId);
-        this.recentJobs.add(job.state);
-      },
+    job.over$.subscribe((s) => {
+      if (s.settled) return; // discarded
+      this.options.router.release(job.promptId);
+      const end = (): void => job.emit(settled(NO_OUTCOME));
+      // A microtask later, as settling always was: the end of run's own delivery (the router, the
+      // feed, the resource notifications) finishes before the job settles.
+      void Promise.resolve().then(() =>
+        defer(() => this.settleHook(s, job.ctx)).subscribe({
+          next: (fact) => job.emit(fact),
+          error: (err: unknown) => {
+            job.emit(settleFailed(err));
+            end();
+          },
+          complete: end,
+        }),
+      );
+    });
+    void job.done.then((final) => {
+      if (this.jobs.get(job.promptId) !== job) return; // discarded
+      this.jobs.delete(job.promptId);
+      this.recentJobs.add(final);
     });
   }
 }
