@@ -1,10 +1,13 @@
 import type { ApiPrompt } from '../src/comfy/types.js';
 import type { ComfyEvent, FileRef, NodeOutput } from './messages.js';
-import { FileRefSchema } from './messages.js';
+import { FileRefSchema, parseMessage } from './messages.js';
+import { FAILED_WITHOUT_DETAILS, REMOVED_FROM_QUEUE, type HistoryLike, type JobFact } from './job-facts.js';
 
 /**
- * A job's state, folded from its prompt's events by a pure reducer (`reduceJob`). Keeping the fold
- * pure lets the same code serve the live socket, the transcript replay tests and the resync path.
+ * A job's state, folded from its facts (job-facts.ts: the socket's events and what comfywire
+ * learnt over HTTP or decided) by one pure reducer, `reduceJob`. It is the only code that writes
+ * a job's state: the live socket, resync, queue refresh, settle, cancel and the replay tests all
+ * go through it, and it alone enforces that a finished job keeps its outcome.
  */
 
 export type JobStatus = 'queued' | 'running' | 'success' | 'error' | 'interrupted' | 'cancelled' | 'lost';
@@ -74,7 +77,12 @@ export interface JobState {
   interrupted?: NodeRef;
   lostReason?: string;
   previews: number;
-  /** Set once the end of run was seen (or history was read): outputs are final. */
+  /**
+   * Who ended the run: its end of run on the socket, its history entry, or comfywire (lost,
+   * cancelled). Settling (history when needed, downloads) starts then.
+   */
+  endedBy?: 'socket' | 'history' | 'comfywire';
+  /** Set by the last fact (`settled`): outputs read and downloaded, nothing changes any more. */
   settled: boolean;
 }
 
@@ -194,70 +202,129 @@ function computeFraction(state: JobState, ctx: PromptContext): number {
 }
 
 /**
- * Fold one event of this prompt into its state. Events of other prompts must not reach here
- * (the router separates them). Finished states only accept late outputs, never a new status.
+ * Fold one fact of this prompt into its state. Events of other prompts must not reach here (the
+ * router separates them). A finished status is final: later facts may add outputs and downloads,
+ * never change the outcome. (A tracked job's stream ends at `settled`, so nothing follows that.)
  */
-export function reduceJob(state: JobState, event: ComfyEvent, ctx: PromptContext, now: number): JobState {
+export function reduceJob(state: JobState, fact: JobFact, ctx: PromptContext, now: number): JobState {
   const finished = FINISHED.has(state.status);
-  switch (event.type) {
+  switch (fact.type) {
     case 'execution_start':
       if (finished) return state;
       return { ...state, status: 'running', startedAt: state.startedAt ?? now, queuePosition: undefined };
     case 'execution_cached': {
-      const next = { ...state, cachedNodes: [...event.data.nodes] };
+      const next = { ...state, cachedNodes: [...fact.data.nodes] };
       return finished ? next : { ...next, fraction: computeFraction(next, ctx) };
     }
     case 'executing': {
-      if (finished || event.data.node === null) return state;
-      const display = event.data.display_node ?? event.data.node;
+      // The end of run: nothing more comes from the socket for this prompt.
+      if (fact.data.node === null) return fact.data.prompt_id === undefined || state.endedBy ? state : { ...state, endedBy: 'socket' };
+      if (finished) return state;
+      const display = fact.data.display_node ?? fact.data.node;
       return { ...state, status: 'running', startedAt: state.startedAt ?? now, currentNode: nodeRef(ctx, display) };
     }
     case 'progress': {
       if (finished) return state;
-      const id = event.data.node ?? state.currentNode?.id;
+      const id = fact.data.node ?? state.currentNode?.id;
       if (id === undefined || id === null) return state;
-      const nodes = { ...state.nodes, [id]: { value: event.data.value, max: event.data.max, state: 'running' } };
+      const nodes = { ...state.nodes, [id]: { value: fact.data.value, max: fact.data.max, state: 'running' } };
       const next = { ...state, nodes };
       return { ...next, fraction: computeFraction(next, ctx) };
     }
     case 'progress_state': {
       if (finished) return state;
       const nodes: Record<string, NodeProgressState> = {};
-      for (const [id, p] of Object.entries(event.data.nodes)) nodes[id] = { value: p.value, max: p.max, state: p.state };
+      for (const [id, p] of Object.entries(fact.data.nodes)) nodes[id] = { value: p.value, max: p.max, state: p.state };
       const next = { ...state, status: 'running' as const, nodes };
       return { ...next, fraction: computeFraction(next, ctx) };
     }
     case 'executed':
-      return event.data.output ? withOutput(state, event.data.node, event.data.output) : state;
+      return fact.data.output ? withOutput(state, fact.data.node, fact.data.output) : state;
     case 'preview':
       return { ...state, previews: state.previews + 1 };
     case 'execution_success':
+      if (finished) return state;
       return { ...state, status: 'success', fraction: 1, endedAt: now, currentNode: undefined };
     case 'execution_error': {
-      if (event.data.exception_type === 'ExecutionBlocked') return state;
-      const ref = nodeRef(ctx, event.data.node_id, event.data.node_type);
+      if (finished || fact.data.exception_type === 'ExecutionBlocked') return state;
+      const ref = nodeRef(ctx, fact.data.node_id, fact.data.node_type);
       const error: JobError = {
-        nodeId: event.data.node_id,
-        classType: event.data.node_type,
-        exceptionType: event.data.exception_type,
-        exceptionMessage: event.data.exception_message,
-        traceback: event.data.traceback,
-        inputs: event.data.current_inputs ?? {},
-        executed: event.data.executed,
+        nodeId: fact.data.node_id,
+        classType: fact.data.node_type,
+        exceptionType: fact.data.exception_type,
+        exceptionMessage: fact.data.exception_message,
+        traceback: fact.data.traceback,
+        inputs: fact.data.current_inputs ?? {},
+        executed: fact.data.executed,
       };
       if (ref.title !== undefined) error.title = ref.title;
       return { ...state, status: 'error', error, endedAt: now };
     }
     case 'execution_interrupted':
-      return {
-        ...state,
-        status: 'interrupted',
-        interrupted: nodeRef(ctx, event.data.node_id, event.data.node_type),
-        endedAt: now,
-      };
+      if (finished) return state;
+      return { ...state, status: 'interrupted', interrupted: nodeRef(ctx, fact.data.node_id, fact.data.node_type), endedAt: now };
+    case 'accepted':
+      return { ...state, queueNumber: fact.data.number };
+    case 'queue_position':
+      return state.status === 'queued' && state.queuePosition !== fact.data.ahead ? { ...state, queuePosition: fact.data.ahead } : state;
+    case 'seen_running':
+      if (finished) return state;
+      return { ...state, status: 'running', queuePosition: undefined, startedAt: state.startedAt ?? now };
+    case 'dequeued':
+      // Ours: cancelled. Someone else's: lost, but only while it waited (a running job left the
+      // queue to run, its events tell the rest).
+      if (fact.data.by === 'us') return finished ? state : ended(state, 'cancelled', now);
+      return state.status === 'queued' ? { ...ended(state, 'lost', now), lostReason: REMOVED_FROM_QUEUE } : state;
+    case 'history':
+      return foldHistory(state, fact.data.entry, ctx, now);
+    case 'lost': {
+      // Nothing more will come: the run is over for us even when its outcome is already known.
+      const over: JobState = state.endedBy ? state : { ...state, endedBy: 'comfywire' };
+      return finished ? over : { ...ended(over, 'lost', now), lostReason: fact.data.reason };
+    }
+    case 'downloaded':
+      return { ...state, downloads: [...state.downloads, ...fact.data.files], downloadErrors: [...state.downloadErrors, ...fact.data.errors] };
+    case 'settle_failed':
+      return { ...state, downloadErrors: [...state.downloadErrors, fact.data.message] };
+    case 'settled': {
+      const final: JobState = finished ? state : { ...ended(state, 'lost', now), lostReason: fact.data.unknownOutcome, endedAt: state.endedAt ?? now };
+      return { ...final, endedBy: final.endedBy ?? 'comfywire', settled: true, currentNode: undefined, queuePosition: undefined };
+    }
     default:
       return state;
   }
+}
+
+/** The job ends here, decided by comfywire (not by a message of ComfyUI's). */
+function ended(state: JobState, status: 'cancelled' | 'lost', now: number): JobState {
+  return { ...state, status, endedAt: now, queuePosition: undefined, endedBy: state.endedBy ?? 'comfywire' };
+}
+
+/**
+ * A `/history/{id}` entry: outputs the socket did not deliver (cached output nodes), then its
+ * status messages, which are the WS messages' payloads, replayed through this same reducer so an
+ * outcome read from history looks exactly like one seen live.
+ */
+function foldHistory(state: JobState, entry: HistoryLike, ctx: PromptContext, now: number): JobState {
+  let next = state;
+  for (const [nodeId, output] of Object.entries(entry.outputs ?? {})) {
+    if (!(nodeId in next.outputs)) next = withOutput(next, nodeId, output);
+  }
+  for (const [type, data] of entry.status?.messages ?? []) {
+    const event: ComfyEvent | undefined = parseMessage(type, data);
+    if (event) next = reduceJob(next, event, ctx, now);
+  }
+  if (next.status === 'queued' || next.status === 'running') {
+    // History without a terminal message: trust status_str.
+    if (entry.status?.status_str === 'success') next = { ...next, status: 'success', fraction: 1, endedAt: now };
+    else if (entry.status?.status_str === 'error') next = { ...next, status: 'error', endedAt: now, error: unknownError() };
+  }
+  return next.endedBy ? next : { ...next, endedBy: 'history' };
+}
+
+/** ComfyUI said "error" and nothing more: no node, no exception to show. */
+function unknownError(): JobError {
+  return { nodeId: '', classType: 'unknown', exceptionType: 'unknown', exceptionMessage: FAILED_WITHOUT_DETAILS, traceback: [], inputs: {}, executed: [] };
 }
 
 /** Drop undefined-valued keys that spreads leave behind, so snapshots serialize cleanly. */

@@ -1,31 +1,21 @@
-import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
-import type { ApiPrompt } from '../src/comfy/types.js';
+import { EMPTY, defer, type ObservableInput } from 'rxjs';
 import { ComfywireError } from '../src/errors.js';
-import type { ComfyEvent } from './messages.js';
+import { CHECK_LATER, lost, settleFailed, settled, type JobFact } from './job-facts.js';
+import type { JobState, PromptContext } from './job-state.js';
 import type { PromptRouter } from './prompt-router.js';
 import { RecentJobs } from './recent-jobs.js';
-import {
-  FINISHED,
-  initialJobState,
-  promptContext,
-  reduceJob,
-  type JobState,
-  type PromptContext,
-} from './job-state.js';
+import { TrackedJob, type JobRoute, type TrackOptions } from './tracked-job.js';
+
+export { TrackedJob, type TrackOptions } from './tracked-job.js';
 
 /**
- * Tracks the prompts this process submitted. Each job folds its routed events into a JobState
- * (see job-state.ts) and publishes every change on `changes$`. At the end of the run the `settle`
- * hook (the engine's: history fallback + downloads) finishes the state, then the job moves to the
- * capped recent-jobs store and its subscriptions end.
+ * The prompts this process submitted: each a TrackedJob fed by its route. Once a job's run is
+ * over (`endedBy` set) the settle hook (the engine's: history when needed, downloads) turns into
+ * facts, then `settled`; the settled job moves to the capped recent-jobs store.
  */
 
-export interface TrackOptions {
-  prompt?: ApiPrompt;
-  workflow?: string;
-}
-
-export type SettleHook = (state: JobState, ctx: PromptContext) => Promise<JobState>;
+/** The facts that settle a job whose run is over; the tracker appends `settled`. */
+export type SettleHook = (state: JobState, ctx: PromptContext) => ObservableInput<JobFact>;
 
 export interface JobTrackerOptions {
   router: PromptRouter;
@@ -34,7 +24,6 @@ export interface JobTrackerOptions {
   now?: () => number;
 }
 
-const CHECK_LATER = 'The job may still be running in ComfyUI: check it with get_workflow_status once ComfyUI is reachable.';
 const STOPPED_LISTENING = `comfywire stopped listening to ComfyUI (it is shutting down) before the job finished. ${CHECK_LATER}`;
 const NOT_SUBMITTED = 'The submission did not go through (its error says why), so comfywire forgot the job.';
 const NO_OUTCOME = `The run ended without reporting how it ended (its outcome message was not received) and nothing else could tell. ${CHECK_LATER}`;
@@ -49,121 +38,25 @@ function gaveUpReason(err: unknown): string {
   return `The event stream from ComfyUI failed (${err instanceof Error ? err.message : String(err)}), so the job could not be followed to its end. ${CHECK_LATER}`;
 }
 
-export class TrackedJob {
-  readonly promptId: string;
-  readonly ctx: PromptContext;
-  readonly done: Promise<JobState>;
-  private readonly subject: BehaviorSubject<JobState>;
-  private subscription: Subscription | undefined;
-  private resolveDone!: (state: JobState) => void;
-  private settling = false;
-
-  constructor(
-    promptId: string,
-    options: TrackOptions,
-    private readonly tracker: JobTracker,
-  ) {
-    this.promptId = promptId;
-    this.ctx = promptContext(options.prompt);
-    this.subject = new BehaviorSubject(initialJobState(promptId, tracker.now(), options.workflow));
-    this.done = new Promise((resolve) => (this.resolveDone = resolve));
-  }
-
-  get state(): JobState {
-    return this.subject.value;
-  }
-
-  /** Every state from the current one on; completes once the job is settled. */
-  get states$(): Observable<JobState> {
-    return this.subject.asObservable();
-  }
-
-  get finished(): boolean {
-    return FINISHED.has(this.state.status);
-  }
-
-  /** @internal */
-  attach(events$: Observable<ComfyEvent>): void {
-    this.subscription = events$.subscribe({
-      next: (event) => this.apply(event),
-      // A dropped socket does not end the route (the connection reconnects and resyncs); an error
-      // does: the connection gave up, nothing more will come, so the job ends here.
-      error: (err: unknown) => void this.lose(gaveUpReason(err)),
-      // The route completes at the end of the run, or early when the router stopped (shutting down).
-      complete: () => void (this.tracker.routerEnded ? this.lose(STOPPED_LISTENING) : this.settle()),
-    });
-  }
-
-  apply(event: ComfyEvent): void {
-    const next = reduceJob(this.state, event, this.ctx, this.tracker.now());
-    if (next !== this.state) this.subject.next(next);
-  }
-
-  /** Replace the state (resync, queue position, downloads). Ignored once the job is settled. */
-  update(fn: (state: JobState) => JobState): void {
-    if (this.subject.closed || this.subject.isStopped) return;
-    const next = fn(this.state);
-    if (next !== this.state) this.subject.next(next);
-  }
-
-  /** @internal stop listening without settling (used when a submission failed); `done` still resolves. */
-  abandon(): void {
-    if (this.settling) return;
-    this.subscription?.unsubscribe();
-    this.settling = true;
-    const final: JobState = { ...this.state, status: 'lost', lostReason: NOT_SUBMITTED, endedAt: this.tracker.now(), settled: true, queuePosition: undefined, currentNode: undefined };
-    this.subject.next(final);
-    this.subject.complete();
-    this.resolveDone(final);
-  }
-
-  /** End an unfinished job as lost with the reason, then settle it. */
-  private lose(reason: string): Promise<void> {
-    this.update((s) => (FINISHED.has(s.status) ? s : { ...s, status: 'lost', lostReason: reason, endedAt: this.tracker.now(), queuePosition: undefined }));
-    return this.settle();
-  }
-
-  /** End the job: history fallback and downloads through the hook, then hand over to the recent store. */
-  async settle(): Promise<void> {
-    if (this.settling) return;
-    this.settling = true;
-    this.subscription?.unsubscribe();
-    this.tracker.release(this.promptId);
-    let final = this.state;
-    try {
-      final = await this.tracker.settleHook(final, this.ctx);
-    } catch (err) {
-      final = { ...final, downloadErrors: [...final.downloadErrors, String((err as Error)?.message ?? err)] };
-    }
-    // The hook could not tell how the run ended either (or failed): never leave it queued or running.
-    if (!FINISHED.has(final.status)) final = { ...final, status: 'lost', lostReason: NO_OUTCOME, endedAt: final.endedAt ?? this.tracker.now(), queuePosition: undefined };
-    final = { ...final, settled: true, currentNode: undefined };
-    this.subject.next(final);
-    this.subject.complete();
-    this.tracker.retire(final);
-    this.resolveDone(final);
-  }
-}
-
 export class JobTracker {
   private readonly jobs = new Map<string, TrackedJob>();
   private readonly recentJobs: RecentJobs;
-  readonly now: () => number;
-  readonly settleHook: SettleHook;
+  private readonly now: () => number;
+  private readonly settleHook: SettleHook;
 
   constructor(private readonly options: JobTrackerOptions) {
     this.recentJobs = new RecentJobs(options.recentLimit);
     this.now = options.now ?? Date.now;
-    this.settleHook = options.settle ?? (async (s) => s);
+    this.settleHook = options.settle ?? (() => EMPTY);
   }
 
   /** Start tracking a prompt. Call before POSTing it: a cached run can finish before the reply. */
   track(promptId: string, options: TrackOptions = {}): TrackedJob {
     const existing = this.jobs.get(promptId);
     if (existing) return existing;
-    const job = new TrackedJob(promptId, options, this);
+    const job = new TrackedJob(promptId, options, this.route(promptId), this.now);
     this.jobs.set(promptId, job);
-    job.attach(this.options.router.route(promptId));
+    this.settleWhenOver(job);
     return job;
   }
 
@@ -194,34 +87,57 @@ export class JobTracker {
     const job = this.jobs.get(promptId);
     if (!job) return;
     this.jobs.delete(promptId);
-    // Abandon first: releasing the route completes it, which would otherwise settle the job.
-    job.abandon();
+    job.emit(settled(NOT_SUBMITTED));
     this.options.router.release(promptId);
   }
 
-  /** @internal no event will be routed any more (shutting down, or the connection gave up) */
-  get routerEnded(): boolean {
-    return this.options.router.ended;
-  }
-
-  /** @internal the job stops receiving routed events */
-  release(promptId: string): void {
-    this.options.router.release(promptId);
-  }
-
-  /** @internal the settled job leaves the active set */
-  retire(state: JobState): void {
-    this.jobs.delete(state.promptId);
-    this.recentJobs.add(state);
-  }
-
-  /** Settle every active job as lost (the engine is shutting down or ComfyUI forgot them). */
+  /** End every active job whose run is not over yet as lost (the engine is shutting down). */
   async loseAll(reason: string): Promise<void> {
-    await Promise.all(
-      this.activeJobs().map((job) => {
-        job.update((s) => ({ ...s, status: 'lost', lostReason: reason, endedAt: this.now() }));
-        return job.settle();
-      }),
-    );
+    // Jobs already settling (downloading, say) finish on their own; they are not waited for.
+    const jobs = this.activeJobs().filter((job) => job.state.endedBy === undefined);
+    for (const job of jobs) job.emit(lost(reason));
+    await Promise.all(jobs.map((job) => job.done));
+  }
+
+  /**
+   * The route's events, and how it ended: normally right after the end of run (nothing to add);
+   * early when the router stopped (shutting down); with an error when the connection gave up.
+   */
+  private route(promptId: string): JobRoute {
+    const router = this.options.router;
+    return {
+      events$: router.route(promptId),
+      endFact: (error?: unknown) =>
+        error !== undefined ? lost(gaveUpReason(error)) : router.ended ? lost(STOPPED_LISTENING) : undefined,
+    };
+  }
+
+  /**
+   * Once the run is over: stop routing, turn the hook into facts, then `settled`. The settled job
+   * retires to the recent store before anyone awaiting `done` resumes (its callback came first).
+   */
+  private settleWhenOver(job: TrackedJob): void {
+    job.over$.subscribe((s) => {
+      if (s.settled) return; // discarded
+      this.options.router.release(job.promptId);
+      const end = (): void => job.emit(settled(NO_OUTCOME));
+      // A microtask later, as settling always was: the end of run's own delivery (the router, the
+      // feed, the resource notifications) finishes before the job settles.
+      void Promise.resolve().then(() =>
+        defer(() => this.settleHook(s, job.ctx)).subscribe({
+          next: (fact) => job.emit(fact),
+          error: (err: unknown) => {
+            job.emit(settleFailed(err));
+            end();
+          },
+          complete: end,
+        }),
+      );
+    });
+    void job.done.then((final) => {
+      if (this.jobs.get(job.promptId) !== job) return; // discarded
+      this.jobs.delete(job.promptId);
+      this.recentJobs.add(final);
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Engine } from '../engine.js';
+import type { ComfyEngine } from '../engine-api.js';
 import type { Logger } from '../logger.js';
 import { nodeIdOf, promptIdOf } from '../../streams/messages.js';
 import { ensureFeedDir, feedAddress, register, unregister } from './feed-address.js';
@@ -12,7 +12,7 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  * Publishes the engine's live events on a local socket for `comfywire tail --attach`. Local only
  * (a Unix socket in a per-user 0700 folder, or a named pipe), never a TCP port.
  */
-export async function startFeed(engine: Engine, logger: Logger, command: string): Promise<{ close(): Promise<void> }> {
+export async function startFeed(engine: ComfyEngine, logger: Logger, command: string): Promise<{ close(): Promise<void> }> {
   const address = feedAddress();
   unregister();
   ensureFeedDir();
@@ -23,7 +23,7 @@ export async function startFeed(engine: Engine, logger: Logger, command: string)
     socket.on('error', () => socket.destroy());
     socket.write(`${JSON.stringify({ hello: { pid: process.pid, comfyUrl: engine.config.comfyUrl, clientId: engine.config.clientId } })}\n`);
   });
-  const subscription = engine.connection.events$.subscribe({
+  const subscription = engine.events$.subscribe({
     // The connection gave up and logged why; the feed simply has nothing more to carry.
     error: () => undefined,
     next: (event) => {
@@ -31,7 +31,7 @@ export async function startFeed(engine: Engine, logger: Logger, command: string)
       const promptId = promptIdOf(event);
       const line: FeedLine = { t: Date.now(), event: serializeEvent(event) };
       const nodeId = nodeIdOf(event);
-      const job = promptId ? engine.jobs.active(promptId) : undefined;
+      const job = promptId ? engine.job(promptId) : undefined;
       const known = nodeId && job ? job.ctx.nodes[nodeId] : undefined;
       if (known) line.node = known.title ? { classType: known.classType, title: known.title } : { classType: known.classType };
       const text = `${JSON.stringify(line)}\n`;

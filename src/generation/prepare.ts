@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Engine } from '../engine.js';
+import type { ComfyEngine } from '../engine-api.js';
 import type { ApiPrompt, ObjectInfo } from '../comfy/types.js';
 import { ParameterInvalidError } from '../errors.js';
 import { loadTemplate } from '../workflows/template-store.js';
@@ -22,7 +22,7 @@ export interface PreparedGeneration {
   notes: string[];
 }
 
-export async function prepareGeneration(engine: Engine, request: GenerateRequest): Promise<PreparedGeneration> {
+export async function prepareGeneration(engine: ComfyEngine, request: GenerateRequest): Promise<PreparedGeneration> {
   const name = request.workflow ?? engine.config.defaultWorkflow;
   const objectInfo = await engine.objectInfo();
   const template = await loadTemplate(engine.config.workflowsDir, name, { objectInfo });
@@ -43,7 +43,7 @@ export async function prepareGeneration(engine: Engine, request: GenerateRequest
         hint: 'Give the path of an existing PNG/JPEG/WebP file on this machine.',
       });
     }
-    const uploaded = await engine.client.uploadImage({ path }, { type: 'input', subfolder: 'comfywire' });
+    const uploaded = await engine.comfy.uploadImage({ path }, { type: 'input', subfolder: 'comfywire' });
     values[param.name] = uploaded.subfolder ? `${uploaded.subfolder}/${uploaded.name}` : uploaded.name;
     notes.push(`Uploaded ${path} to ComfyUI's input folder as ${String(values[param.name])}.`);
   }

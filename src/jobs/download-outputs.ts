@@ -1,7 +1,8 @@
 import { lstat, rm } from 'node:fs/promises';
 import type { ComfyClient } from '../comfy/client.js';
 import { describeError } from '../errors.js';
-import type { DownloadedFile, JobState } from '../../streams/job-state.js';
+import { downloaded, type JobFact } from '../../streams/job-facts.js';
+import { promptContext, reduceJob, type DownloadedFile, type JobState } from '../../streams/job-state.js';
 import { expectedPath, jobFolder, notDownloaded } from './output-folder.js';
 
 /**
@@ -22,7 +23,16 @@ export interface DownloadOutputsDeps {
   preferExisting?: boolean;
 }
 
+/** The job's state with its missing outputs downloaded (the `downloaded` fact folded in). */
 export async function downloadOutputs(state: JobState, deps: DownloadOutputsDeps): Promise<JobState> {
+  return reduceJob(state, await fetchOutputs(state, deps), NO_CONTEXT, Date.now());
+}
+
+/** A `downloaded` fold needs no prompt context. */
+const NO_CONTEXT = promptContext(undefined);
+
+/** Download what is missing; the `downloaded` fact says what came and what failed. */
+export async function fetchOutputs(state: JobState, deps: DownloadOutputsDeps): Promise<JobFact> {
   const dest = jobFolder(deps.outputDir, state.promptId);
   const downloads: DownloadedFile[] = [];
   const errors: string[] = [];
@@ -42,5 +52,5 @@ export async function downloadOutputs(state: JobState, deps: DownloadOutputsDeps
       errors.push(`${file.filename}: ${describeError(err)}`);
     }
   }
-  return { ...state, downloads: [...state.downloads, ...downloads], downloadErrors: [...state.downloadErrors, ...errors] };
+  return downloaded(downloads, errors);
 }

@@ -1,14 +1,15 @@
+import { EMPTY, catchError, concat, concatMap, defer, lastValueFrom, of, retry, scan, throwError, timer, type Observable } from 'rxjs';
 import type { ComfyClient } from '../comfy/client.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { applyHistory } from '../../streams/history-state.js';
-import type { JobState, PromptContext } from '../../streams/job-state.js';
-import { downloadOutputs } from './download-outputs.js';
+import { history, lost, settled, type JobFact } from '../../streams/job-facts.js';
+import { reduceJob, type JobState, type PromptContext } from '../../streams/job-state.js';
+import { fetchOutputs } from './download-outputs.js';
 
 /**
- * The end of a job, after its run ended (or the resync decided it did): read /history when the
- * socket left gaps, make sure no job stays "running" for ever, and download the outputs of a
- * success into <outputDir>/<prompt_id>/.
+ * The end of a job, after its run ended (or the resync decided it did), as facts: /history when
+ * the socket left gaps (or the job would otherwise stay "running" for ever), then the downloads of
+ * a success into <outputDir>/<prompt_id>/.
  */
 
 /**
@@ -18,6 +19,10 @@ import { downloadOutputs } from './download-outputs.js';
 export const HISTORY_RETRIES = 5;
 export const HISTORY_RETRY_DELAY_MS = 100;
 
+const NO_HISTORY =
+  'ComfyUI ended the run without saying how (its outcome message was not received) and has no history entry for it ' +
+  "(history cleared or ComfyUI restarted). Its outputs, if any, are in ComfyUI's output folder.";
+
 export interface SettleDeps {
   client: Pick<ComfyClient, 'getHistory' | 'download'>;
   outputDir: string;
@@ -26,39 +31,40 @@ export interface SettleDeps {
   download: boolean;
 }
 
-export async function settleJob(state: JobState, ctx: PromptContext, deps: SettleDeps): Promise<JobState> {
-  let next = state;
-  const unsure = next.status === 'queued' || next.status === 'running';
-  const noOutputs = Object.keys(next.outputs).length === 0;
-  if (!next.settled && (unsure || (next.status === 'success' && noOutputs))) {
-    next = await readHistory(next, ctx, deps);
-  }
-  if (next.status === 'queued' || next.status === 'running') {
-    // The run is over but neither the socket nor history said how: do not leave it "running" for ever.
-    next = {
-      ...next,
-      status: 'lost',
-      endedAt: next.endedAt ?? Date.now(),
-      queuePosition: undefined,
-      lostReason:
-        'ComfyUI ended the run without saying how (its outcome message was not received) and has no history entry for it ' +
-        "(history cleared or ComfyUI restarted). Its outputs, if any, are in ComfyUI's output folder.",
-    };
-  }
-  if (next.status === 'success' && deps.download && next.files.length > 0) next = await downloadOutputs(next, deps);
-  return next;
+const unsure = (s: JobState): boolean => s.status === 'queued' || s.status === 'running';
+
+/** The facts that settle a job whose run is over (the tracker appends `settled`). */
+export function settleFacts(state: JobState, ctx: PromptContext, deps: SettleDeps): Observable<JobFact> {
+  const downloads = (s: JobState): Observable<JobFact> =>
+    s.status === 'success' && deps.download && s.files.length > 0 ? defer(() => fetchOutputs(s, deps)) : EMPTY;
+  const needsHistory = state.endedBy !== 'history' && (unsure(state) || (state.status === 'success' && Object.keys(state.outputs).length === 0));
+  if (!needsHistory) return downloads(state);
+  // What history says decides the downloads: fold its fact ahead to see the files.
+  return readHistory(state, deps).pipe(concatMap((fact) => concat(of(fact), downloads(reduceJob(state, fact, ctx, Date.now())))));
 }
 
-async function readHistory(state: JobState, ctx: PromptContext, deps: SettleDeps): Promise<JobState> {
-  for (let attempt = 0; attempt < HISTORY_RETRIES; attempt++) {
-    try {
-      const entry = await deps.client.getHistory(state.promptId);
-      if (entry) return applyHistory(state, entry, ctx, Date.now());
-    } catch (err) {
-      deps.logger.warn(`history for ${state.promptId} unavailable: ${describeError(err)}`);
-    }
+/** settleFacts folded into the final state, `settled` included (one-shot callers and tests). */
+export function settleJob(state: JobState, ctx: PromptContext, deps: SettleDeps): Promise<JobState> {
+  const facts$ = concat(settleFacts(state, ctx, deps), of(settled(NO_HISTORY)));
+  return lastValueFrom(facts$.pipe(scan((s: JobState, f: JobFact) => reduceJob(s, f, ctx, Date.now()), state)));
+}
+
+/**
+ * The history entry as a fact, read up to HISTORY_RETRIES times; when there is none and the
+ * socket did not tell how the run ended either, the job is lost.
+ */
+function readHistory(state: JobState, deps: SettleDeps): Observable<JobFact> {
+  const id = state.promptId;
+  const read$ = defer(() => deps.client.getHistory(id)).pipe(
+    catchError((err: unknown) => {
+      deps.logger.warn(`history for ${id} unavailable: ${describeError(err)}`);
+      return of(undefined);
+    }),
+    concatMap((entry) => (entry ? of(history(entry)) : throwError(() => new Error('no history entry yet')))),
+  );
+  return read$.pipe(
     // No wait after the last read: nothing would read history after it.
-    if (attempt + 1 < HISTORY_RETRIES) await new Promise((r) => setTimeout(r, HISTORY_RETRY_DELAY_MS * (attempt + 1)));
-  }
-  return state;
+    retry({ count: HISTORY_RETRIES - 1, delay: (_err, attempt) => timer(HISTORY_RETRY_DELAY_MS * attempt) }),
+    catchError(() => (unsure(state) ? of(lost(NO_HISTORY)) : EMPTY)),
+  );
 }

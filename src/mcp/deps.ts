@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Engine } from '../engine.js';
+import type { ComfyEngine } from '../engine-api.js';
 import type { Logger } from '../logger.js';
 import type { GenerateRequest } from '../generation/request.js';
 import type { PreparedGeneration } from '../generation/prepare.js';
@@ -7,7 +7,7 @@ import type { TaskSupport } from './tasks/index.js';
 
 /** What the MCP server is built from. Everything is injected; the server holds no module state. */
 export interface McpDeps {
-  engine: Engine;
+  engine: ComfyEngine;
   config: Readonly<Config>;
   /** Writes to stderr: on stdio, stdout carries nothing but protocol. */
   logger: Logger;
@@ -19,7 +19,8 @@ export interface McpDeps {
   /** Base of relative paths; process.cwd() when absent. */
   cwd?: string;
   /** Template → prompt; prepareGeneration unless a test replaces it. */
-  prepare?: (engine: Engine, request: GenerateRequest) => Promise<PreparedGeneration>;
+  // A method, so a stand-in written against the Engine class still fits (parameters are bivariant).
+  prepare?(engine: ComfyEngine, request: GenerateRequest): Promise<PreparedGeneration>;
 }
 
 /** What every tool gets: the deps, plus a signal that fires when the server shuts down. */

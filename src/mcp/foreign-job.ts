@@ -1,8 +1,8 @@
 import type { ComfyClient } from '../comfy/client.js';
 import type { ApiPrompt } from '../comfy/types.js';
 import { withFilesOnDisk } from '../jobs/output-folder.js';
-import { applyHistory } from '../../streams/history-state.js';
-import { initialJobState, promptContext, type JobState, type PromptContext } from '../../streams/job-state.js';
+import { history, queuePosition, seenRunning, settled } from '../../streams/job-facts.js';
+import { initialJobState, promptContext, reduceJob, type JobState, type PromptContext } from '../../streams/job-state.js';
 
 /**
  * A prompt this process did not submit, as ComfyUI knows it: waiting or running in /queue, or
@@ -10,8 +10,10 @@ import { initialJobState, promptContext, type JobState, type PromptContext } fro
  * (and the failure diagnosis) is the same as for our own jobs. Given the output folder, outputs
  * already in it (an earlier or another comfywire process downloaded them) count as downloaded.
  */
+const NO_OUTCOME = "ComfyUI's history entry for this prompt does not say how it ended.";
+
 export async function foreignJob(
-  client: ComfyClient,
+  client: Pick<ComfyClient, 'getQueue' | 'getHistory'>,
   promptId: string,
   outputDir?: string,
 ): Promise<{ state: JobState; context: PromptContext } | undefined> {
@@ -21,12 +23,13 @@ export async function foreignJob(
   const now = Date.now();
   if (running) {
     // Another client's socket gets its progress; we only know that it runs.
-    return { state: { ...initialJobState(promptId, now), status: 'running' }, context: promptContext(running.prompt) };
+    const context = promptContext(running.prompt);
+    return { state: reduceJob(initialJobState(promptId, now), seenRunning, context, now), context };
   }
   const pending = queue.pending[pendingIndex];
   if (pending) {
-    const state: JobState = { ...initialJobState(promptId, now), queuePosition: queue.running.length + pendingIndex };
-    return { state, context: promptContext(pending.prompt) };
+    const context = promptContext(pending.prompt);
+    return { state: reduceJob(initialJobState(promptId, now), queuePosition(queue.running.length + pendingIndex), context, now), context };
   }
   const entry = await client.getHistory(promptId);
   if (!entry) return undefined;
@@ -38,9 +41,9 @@ export async function foreignJob(
     .filter((t): t is number => typeof t === 'number');
   const start = stamps.length ? Math.min(...stamps) : now;
   const end = stamps.length ? Math.max(...stamps) : now;
-  let state = applyHistory(initialJobState(promptId, start), entry, context, end);
-  state = { ...state, startedAt: start };
-  if (state.endedAt !== undefined) state.endedAt = end;
+  // It ran from ComfyUI's first timestamp to its last: the facts are folded at those times.
+  let state = reduceJob(initialJobState(promptId, start), seenRunning, context, start);
+  for (const fact of [history(entry), settled(NO_OUTCOME)]) state = reduceJob(state, fact, context, end);
   if (outputDir !== undefined) state = await withFilesOnDisk(state, outputDir);
   return { state, context };
 }

@@ -26,7 +26,7 @@ export const QueueViewSchema = z.object({
 export type QueueView = z.infer<typeof QueueViewSchema>;
 
 function entry(ctx: ToolContext, item: QueueItem, position: number, state: 'running' | 'pending'): QueueEntry {
-  const tracked = ctx.engine.jobs.get(item.promptId);
+  const tracked = ctx.engine.jobState(item.promptId);
   const view: QueueEntry = {
     prompt_id: item.promptId,
     number: item.number,
@@ -41,7 +41,7 @@ function entry(ctx: ToolContext, item: QueueItem, position: number, state: 'runn
 }
 
 export async function readQueue(ctx: ToolContext): Promise<QueueView> {
-  const queue = await ctx.engine.client.getQueue();
+  const queue = await ctx.engine.comfy.getQueue();
   const running = queue.running.map((item, i) => entry(ctx, item, i, 'running'));
   const pending = queue.pending.map((item, i) => entry(ctx, item, running.length + i, 'pending'));
   return { running, pending };

@@ -35,7 +35,7 @@ function setup(scheduler: TestScheduler, states$: Observable<JobState>, done: Pr
     sendResourceListChanged: () => void listed.push(scheduler.now()),
   } as unknown as McpServer;
   const deps = {
-    engine: { jobs: { active: (id: string) => (id === 'p1' ? job : undefined) }, connection: { events$ } },
+    engine: { job: (id: string) => (id === 'p1' ? job : undefined), events$ },
     logger: { debug: () => undefined },
   } as unknown as McpDeps;
   const subs = new ResourceSubscriptions(server, deps, RESOURCE_UPDATE_INTERVAL_MS, scheduler);

@@ -1,8 +1,9 @@
 import { Subject } from 'rxjs';
-import { parseMessage, type ComfyEvent } from '../../streams/messages.js';
+import { parseMessage, promptIdOf, type ComfyEvent } from '../../streams/messages.js';
+import { accepted, history, settled, type HistoryLike, type JobFact } from '../../streams/job-facts.js';
 import { PromptRouter } from '../../streams/prompt-router.js';
 import { JobTracker } from '../../streams/job-tracker.js';
-import type { JobState } from '../../streams/job-state.js';
+import { initialJobState, promptContext, reduceJob, type JobState } from '../../streams/job-state.js';
 import type { ApiPrompt } from '../../src/comfy/types.js';
 import { loadTranscript, transcriptNames, type Transcript } from '../helpers/fixtures.js';
 
@@ -183,5 +184,43 @@ describe('transcript replay through the stream layer', () => {
     const { tracker } = await replay('g_two_queued');
     expect(tracker.activeCount).toBe(0);
     expect(tracker.recent().length).toBe(2);
+  });
+});
+
+/**
+ * The same recordings as facts: what POST /prompt answered (`accepted`), what the socket said
+ * about the prompt, what GET /history answered (`history`), then `settled`, folded by the reducer
+ * alone, in recorded order. Every prompt with a recorded history entry ends as that entry says,
+ * those posted without client_id included (the socket told nothing; history tells all).
+ */
+function recordedFacts(t: Transcript, promptId: string): JobFact[] {
+  const facts: JobFact[] = [];
+  for (const e of t.events) {
+    if (e.source === 'http' && e.method === 'POST' && e.path?.endsWith('/prompt') && e.status === 200 && (e.body as { prompt_id?: string }).prompt_id === promptId) {
+      facts.push(accepted((e.body as { number: number }).number));
+    } else if (e.source === 'http' && e.method === 'GET' && e.path === `/history/${promptId}`) {
+      const entry = (e.body as Record<string, HistoryLike | undefined>)[promptId];
+      if (entry) facts.push(history(entry));
+    } else if (e.source === 'ws' && e.kind === 'text' && e.client?.startsWith('submitter')) {
+      const ev = parseMessage(e.type!, e.data);
+      if (ev && promptIdOf(ev) === promptId) facts.push(ev);
+    }
+  }
+  return [...facts, settled('no outcome recorded')];
+}
+
+describe('transcript replay as facts through the reducer alone', () => {
+  it.each(transcriptNames())('%s: the recorded facts fold into what history says', (name) => {
+    const t = loadTranscript(name);
+    for (const sub of submissions(t)) {
+      const entry = historyOf(t, sub.promptId);
+      if (!entry) continue;
+      const ctx = promptContext(sub.prompt);
+      const final = recordedFacts(t, sub.promptId).reduce((s, f, i) => reduceJob(s, f, ctx, i + 1), initialJobState(sub.promptId, 0));
+      expect(final.settled).toBe(true);
+      expect(final.status).toBe(expectedStatus(entry));
+      expect(final.outputs).toEqual(entry.outputs);
+      expect(final.queueNumber).toEqual(expect.any(Number));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { distinctUntilChanged, map } from 'rxjs';
+import { distinctUntilChanged, firstValueFrom, from, map, of, timeout } from 'rxjs';
 import { prepareGeneration } from '../../generation/prepare.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
@@ -35,12 +35,8 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
     process.on('SIGINT', onSigint);
 
     const timeoutMs = (opts.timeout ?? config.jobTimeoutMs / 1000) * 1000;
-    let timer: NodeJS.Timeout | undefined;
-    const final = await Promise.race([
-      job.done,
-      new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    // The final state, or undefined once the limit passed (on the global timers, like every limit).
+    const final = await firstValueFrom(from(job.done).pipe(timeout({ first: timeoutMs, with: () => of(undefined) })));
     process.off('SIGINT', onSigint);
     render.unsubscribe();
     if (tty) process.stderr.write('\n');

@@ -1,6 +1,6 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { Subscription } from 'rxjs';
+import { firstValueFrom, from, of, timeout, type Subscription } from 'rxjs';
 import type { GenerateRequest } from '../../generation/request.js';
 import { PromptRejectedError, describeError } from '../../errors.js';
 import type { TrackedJob } from '../../../streams/job-tracker.js';
@@ -22,7 +22,7 @@ const CANCEL_SETTLE_MS = 5_000;
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 const diagnoseDeps = (ctx: ToolContext) => ({
-  listModels: (folder: string) => ctx.engine.client.listModels(folder),
+  listModels: (folder: string) => ctx.engine.comfy.listModels(folder),
   objectInfo: () => ctx.engine.objectInfo(),
 });
 
@@ -102,8 +102,9 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
         return 'unknown' as const;
       });
       logger.info(`generate_image: request cancelled, job ${job.promptId} ${cancel}`);
-      const settled = await Promise.race([job.done, new Promise<undefined>((r) => setTimeout(() => r(undefined), CANCEL_SETTLE_MS).unref())]);
-      return cancelledResult(settled ?? job.state, facts, cancel);
+      // Its final state if ComfyUI confirms within the bound, else the state it has then.
+      const settled = await firstValueFrom(from(job.done).pipe(timeout({ first: CANCEL_SETTLE_MS, with: () => of(job.state) })));
+      return cancelledResult(settled, facts, cancel);
     }
     case 'done':
       break;

@@ -1,8 +1,10 @@
+import { firstValueFrom, from, fromEvent, map, race, timer, type Observable } from 'rxjs';
 import type { JobState } from '../../../streams/job-state.js';
 
 /**
  * A bounded wait for a job. A render can outlast a client's call timeout, so running past the
  * bound is a normal outcome (the caller returns a handle), and so is either signal firing.
+ * The bound runs on RxJS's async scheduler (the global timers), which the fake-clock tests move.
  */
 
 export type WaitOutcome =
@@ -22,18 +24,12 @@ export interface WaitSignals {
 export function waitForJob(done: Promise<JobState>, timeoutMs: number | undefined, signals: WaitSignals): Promise<WaitOutcome> {
   if (signals.request.aborted) return Promise.resolve({ kind: 'cancelled' });
   if (signals.closing.aborted) return Promise.resolve({ kind: 'shutdown' });
-  return new Promise<WaitOutcome>((resolve) => {
-    const finish = (outcome: WaitOutcome): void => {
-      clearTimeout(timer);
-      signals.request.removeEventListener('abort', onCancel);
-      signals.closing.removeEventListener('abort', onShutdown);
-      resolve(outcome);
-    };
-    const onCancel = (): void => finish({ kind: 'cancelled' });
-    const onShutdown = (): void => finish({ kind: 'shutdown' });
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
-    signals.request.addEventListener('abort', onCancel, { once: true });
-    signals.closing.addEventListener('abort', onShutdown, { once: true });
-    done.then((state) => finish({ kind: 'done', state }));
-  });
+  const outcomes: Array<Observable<WaitOutcome>> = [
+    from(done).pipe(map((state) => ({ kind: 'done' as const, state }))),
+    fromEvent(signals.request, 'abort').pipe(map(() => ({ kind: 'cancelled' as const }))),
+    fromEvent(signals.closing, 'abort').pipe(map(() => ({ kind: 'shutdown' as const }))),
+  ];
+  if (timeoutMs !== undefined) outcomes.push(timer(timeoutMs).pipe(map(() => ({ kind: 'timeout' as const }))));
+  // The first outcome wins; race unsubscribes the others (listeners removed, timer cleared).
+  return firstValueFrom(race(outcomes));
 }

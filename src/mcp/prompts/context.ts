@@ -50,7 +50,7 @@ export async function tryLoadTemplate(deps: McpDeps, name: string): Promise<Work
 export function lastFailure(deps: McpDeps): JobState | undefined {
   const bad = (s: JobState): boolean => s.status === 'error' || s.status === 'lost';
   // Active jobs cannot have failed yet, so the settled recent store (newest first) is enough.
-  return deps.engine.jobs.recent().find(bad);
+  return deps.engine.recent().find(bad);
 }
 
 /** The failure facts a model needs to reason about a fix, trimmed so they fit a prompt. */

@@ -22,7 +22,7 @@ export function registerDebugLastFailurePrompt(server: McpServer, deps: McpDeps)
       argsSchema,
     },
     async ({ prompt_id }) => {
-      const known = prompt_id ? deps.engine.jobs.get(prompt_id) : lastFailure(deps);
+      const known = prompt_id ? deps.engine.jobState(prompt_id) : lastFailure(deps);
       const id = prompt_id ?? known?.promptId;
       const lines: string[] = [];
       if (id === undefined) {

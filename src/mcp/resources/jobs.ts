@@ -15,8 +15,8 @@ import { jobUri, notFound, variable, JOB_TEMPLATE } from './uri.js';
 
 /** Active jobs first (they are what a client wants to watch), then the finished ones, newest first. */
 export function knownJobs(deps: McpDeps): JobState[] {
-  const active = deps.engine.jobs.activeJobs().map((j) => j.state);
-  return [...active.reverse(), ...deps.engine.jobs.recent()];
+  const active = deps.engine.inFlight().map((j) => j.state);
+  return [...active.reverse(), ...deps.engine.recent()];
 }
 
 export function registerJobResources(server: McpServer, deps: McpDeps): void {
@@ -43,7 +43,7 @@ export function registerJobResources(server: McpServer, deps: McpDeps): void {
     },
     async (uri, vars) => {
       const promptId = variable(vars['prompt_id'], uri.href);
-      const state = deps.engine.jobs.get(promptId) ?? (await fromComfy(deps, promptId, uri.href));
+      const state = deps.engine.jobState(promptId) ?? (await fromComfy(deps, promptId, uri.href));
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(state, null, 2) }] };
     },
   );
@@ -54,7 +54,7 @@ async function fromComfy(deps: McpDeps, promptId: string, uri: string): Promise<
   const { outputDir } = deps.config;
   let found: Awaited<ReturnType<typeof foreignJob>>;
   try {
-    found = await foreignJob(deps.engine.client, promptId, outputDir);
+    found = await foreignJob(deps.engine.comfy, promptId, outputDir);
   } catch (error) {
     const note = await filesOnDiskNote(outputDir, promptId);
     throw new McpError(

@@ -47,7 +47,7 @@ export class ResourceSubscriptions {
   subscribe(uri: string): void {
     if (this.subscriptions.has(uri)) return;
     const match = JOB_URI.exec(uri);
-    const job = match ? this.deps.engine.jobs.active(variable(match[1], uri)) : undefined;
+    const job = match ? this.deps.engine.job(variable(match[1], uri)) : undefined;
     if (!job) {
       // Finished, unknown or not a job: nothing will change, but the client may still unsubscribe.
       this.subscriptions.set(uri, new Subscription());
@@ -86,10 +86,10 @@ export class ResourceSubscriptions {
   /** One of our jobs started (a new job resource) or settled (its output files appeared). */
   private watchList(): Subscription {
     const { engine } = this.deps;
-    return engine.connection.events$
+    return engine.events$
       .pipe(
         filter((event) => event.type === 'execution_start' || isEndOfRun(event)),
-        map((event) => engine.jobs.active(promptIdOf(event) ?? '')),
+        map((event) => engine.job(promptIdOf(event) ?? '')),
         mergeMap((job) => (job ? concat(of(true), from(job.done).pipe(map(() => true))) : EMPTY)),
         throttleTime(LIST_CHANGED_INTERVAL_MS, this.scheduler, { leading: true, trailing: true }),
       )

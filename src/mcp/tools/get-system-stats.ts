@@ -47,7 +47,7 @@ function defined<T extends Record<string, unknown>>(value: T): T {
 export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext): void {
   server.registerTool(GET_SYSTEM_STATS, config, async () =>
     guarded(ctx.logger, GET_SYSTEM_STATS, async () => {
-      const stats = await ctx.engine.client.getSystemStats();
+      const stats = await ctx.engine.comfy.getSystemStats();
       const s = stats.system;
       const devices = stats.devices.map((d) =>
         defined({
@@ -61,7 +61,7 @@ export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext):
         }),
       );
       const structured = defined({
-        comfyui_url: ctx.engine.client.baseUrl,
+        comfyui_url: ctx.engine.comfy.baseUrl,
         os: s.os,
         comfyui_version: s.comfyui_version,
         python_version: s.python_version,
@@ -71,7 +71,7 @@ export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext):
         devices,
       });
       const lines = [
-        `ComfyUI ${s.comfyui_version ?? '(version unknown)'} at ${ctx.engine.client.baseUrl}` +
+        `ComfyUI ${s.comfyui_version ?? '(version unknown)'} at ${ctx.engine.comfy.baseUrl}` +
           ` — Python ${s.python_version?.split(' ')[0] ?? '?'}, PyTorch ${s.pytorch_version ?? '?'}, ${s.os ?? 'unknown OS'}`,
         `RAM: ${structured.ram_free_gib ?? '?'} GiB free of ${structured.ram_total_gib ?? '?'} GiB`,
         ...devices.map(

@@ -4,7 +4,8 @@ import { JobNotFoundError } from '../../errors.js';
 import type { ToolContext } from '../deps.js';
 import { downloadOutputs } from '../../jobs/download-outputs.js';
 import { notDownloaded } from '../../jobs/output-folder.js';
-import type { JobState } from '../../../streams/job-state.js';
+import { downloaded } from '../../../streams/job-facts.js';
+import { promptContext, reduceJob, type JobState } from '../../../streams/job-state.js';
 import { foreignJob } from '../foreign-job.js';
 import { filesOnDiskNote } from '../outputs.js';
 import { jobText } from '../job-text.js';
@@ -61,14 +62,14 @@ const config = {
 
 export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContext): void {
   const { engine } = ctx;
-  const diagnoseDeps = { listModels: (f: string) => engine.client.listModels(f), objectInfo: () => engine.objectInfo() };
+  const diagnoseDeps = { listModels: (f: string) => engine.comfy.listModels(f), objectInfo: () => engine.objectInfo() };
 
   server.registerTool(GET_WORKFLOW_STATUS, config, async ({ prompt_id, recent, download }) =>
     guarded(ctx.logger, GET_WORKFLOW_STATUS, async () => {
       if (prompt_id === undefined) {
         const queue = await readQueue(ctx);
-        const active = engine.jobs.activeJobs().map((j) => j.state);
-        const jobs = [...active, ...engine.jobs.recent(recent)].slice(0, recent).map((s) => ({
+        const active = engine.inFlight().map((j) => j.state);
+        const jobs = [...active, ...engine.recent(recent)].slice(0, recent).map((s) => ({
           prompt_id: s.promptId,
           status: s.status,
           progress: s.fraction,
@@ -81,8 +82,8 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
         return okResult(`${queueText(queue)}\nRecent jobs of this server:\n${recentText}`, { queue, recent: jobs });
       }
 
-      const tracked = engine.jobs.active(prompt_id);
-      const state = engine.jobs.get(prompt_id);
+      const tracked = engine.job(prompt_id);
+      const state = engine.jobState(prompt_id);
       const ours = async () => {
         const view = await jobView(state!, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}) });
         return okResult(jobText(view), { job: view });
@@ -91,7 +92,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       // ComfyUI's own record is the better answer whenever it has one.
       const lost = state?.status === 'lost' && !tracked;
       if (state && !lost) return ours();
-      const foreign = await foreignJob(engine.client, prompt_id, ctx.config.outputDir).catch((error: unknown) => {
+      const foreign = await foreignJob(engine.comfy, prompt_id, ctx.config.outputDir).catch((error: unknown) => {
         if (lost) return undefined;
         throw error;
       });
@@ -104,14 +105,14 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       const theirs = !finished
         ? foreign.state
         : download
-          ? await downloadOutputs(foreign.state, { client: engine.client, outputDir: ctx.config.outputDir, signal: ctx.closing, preferExisting: true })
+          ? await downloadOutputs(foreign.state, { client: engine.comfy, outputDir: ctx.config.outputDir, signal: ctx.closing, preferExisting: true })
           : leftAtComfy(foreign.state);
       // New files in the output folder are new output resources.
       if (theirs.downloads.length > foreign.state.downloads.length) server.sendResourceListChanged();
       const view = await jobView(theirs, diagnoseDeps, {
         ours: false,
         context: foreign.context,
-        viewUrl: (f) => engine.client.viewUrl(f),
+        viewUrl: (f) => engine.comfy.viewUrl(f),
       });
       const earlier = lost ? `comfywire had lost track of this job (${state!.lostReason ?? 'no reason recorded'}); ComfyUI's own record:\n` : '';
       return okResult(earlier + jobText(view), { job: view });
@@ -126,5 +127,5 @@ function leftAtComfy(state: JobState): JobState {
       `${f.filename}: not in the output folder; ComfyUI keeps it as ${f.type}/${f.subfolder ? `${f.subfolder.replace(/\\/g, '/')}/` : ''}${f.filename} ` +
       '(get_workflow_status with download: true fetches it)',
   );
-  return { ...state, downloadErrors: [...state.downloadErrors, ...reasons] };
+  return reduceJob(state, downloaded([], reasons), promptContext(undefined), Date.now());
 }

@@ -35,7 +35,7 @@ const config = {
 };
 
 export function registerListModelsTool(server: McpServer, ctx: ToolContext): void {
-  const { client } = ctx.engine;
+  const client = ctx.engine.comfy;
   server.registerTool(LIST_MODELS, config, async ({ folder }) =>
     guarded(ctx.logger, LIST_MODELS, async () => {
       if (folder === undefined) {

@@ -94,7 +94,7 @@ export function registerListWorkflowsTool(server: McpServer, ctx: ToolContext): 
       }));
       if (include_comfyui && objectInfo) {
         try {
-          for (const w of await engine.client.listUserWorkflows()) {
+          for (const w of await engine.comfy.listUserWorkflows()) {
             workflows.push({ name: w.path.replace(/\.json$/, ''), source: 'comfyui', format: 'ui', is_default: false, parameters: [] });
           }
         } catch (error) {

@@ -43,7 +43,7 @@ export function registerUploadImageTool(server: McpServer, ctx: ToolContext): vo
     guarded(ctx.logger, UPLOAD_IMAGE, async () => {
       const roots = [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs];
       const source = await allowedFile(path, roots, ctx.cwd, 'image');
-      const reply = await ctx.engine.client.uploadImage({ path: source }, { type: 'input', subfolder, overwrite, signal: extra.signal });
+      const reply = await ctx.engine.comfy.uploadImage({ path: source }, { type: 'input', subfolder, overwrite, signal: extra.signal });
       const image = reply.subfolder ? `${reply.subfolder}/${reply.name}` : reply.name;
       return okResult(
         `Uploaded ${source} to ComfyUI's ${reply.type} folder as "${image}". Use that value for a LoadImage input ` +

@@ -1,0 +1,65 @@
+import type { Observable } from 'rxjs';
+import type { Config } from './config.js';
+import type { ComfyClient } from './comfy/client.js';
+import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
+import type { ComfyEvent } from '../streams/messages.js';
+import type { JobState } from '../streams/job-state.js';
+import type { TrackedJob } from '../streams/tracked-job.js';
+
+/**
+ * What the MCP server, the CLI and the feed may do with the engine. Narrow on purpose: they
+ * submit and cancel through it, read jobs, and call ComfyUI's read-only endpoints (and uploads of
+ * inputs); the socket, the router, the tracker and the policies stay inside.
+ */
+
+/** ComfyUI calls that change no job: reads, downloads, and uploads of input images. */
+export type ComfyReads = Pick<
+  ComfyClient,
+  | 'baseUrl'
+  | 'getQueue'
+  | 'getHistory'
+  | 'getHistoryList'
+  | 'getSystemStats'
+  | 'getFeatures'
+  | 'getNodeInfo'
+  | 'listModelFolders'
+  | 'listModels'
+  | 'listUserWorkflows'
+  | 'readUserWorkflow'
+  | 'viewUrl'
+  | 'download'
+  | 'uploadImage'
+>;
+
+export interface SubmitOptions {
+  workflow?: string;
+  front?: boolean;
+  /** Download the outputs when the job succeeds (default true). */
+  download?: boolean;
+  signal?: AbortSignal;
+}
+
+export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'unknown';
+
+/** The jobs this process submitted: in flight, or recently finished. */
+export interface JobsView {
+  /** A job still in flight. */
+  job(promptId: string): TrackedJob | undefined;
+  /** Live state of a job in flight, or the final state of a recent one. */
+  jobState(promptId: string): JobState | undefined;
+  /** Jobs in flight, oldest first. */
+  inFlight(): TrackedJob[];
+  /** Finished jobs, newest first. */
+  recent(limit?: number): JobState[];
+}
+
+export interface ComfyEngine extends JobsView {
+  readonly config: Readonly<Config>;
+  readonly comfy: ComfyReads;
+  /** Every decoded socket event (the feed, resource notifications). */
+  readonly events$: Observable<ComfyEvent>;
+  /** ComfyUI's /object_info, cached briefly. */
+  objectInfo(): Promise<ObjectInfo>;
+  submit(prompt: ApiPrompt, options?: SubmitOptions): Promise<TrackedJob>;
+  cancel(promptId: string): Promise<CancelOutcome>;
+}
