@@ -46,7 +46,8 @@ export const seenRunning: JobFact = { type: 'seen_running' };
 export const dequeued = (by: 'us' | 'elsewhere'): JobFact => ({ type: 'dequeued', data: { by } });
 export const history = (entry: HistoryLike): JobFact => ({ type: 'history', data: { entry } });
 export const lost = (reason: string): JobFact => ({ type: 'lost', data: { reason } });
-export const downloaded = (files: DownloadedFile[], errors: string[]): JobFact => ({ type: 'downloaded', data: { files, errors } });
+export type DownloadedFact = Extract<JobFact, { type: 'downloaded' }>;
+export const downloaded = (files: DownloadedFile[], errors: string[]): DownloadedFact => ({ type: 'downloaded', data: { files, errors } });
 export const settleFailed = (err: unknown): JobFact => ({
   type: 'settle_failed',
   data: { message: String((err as Error | undefined)?.message ?? err) },

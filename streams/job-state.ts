@@ -1,7 +1,7 @@
 import type { ApiPrompt } from '../src/comfy/types.js';
 import type { ComfyEvent, FileRef, NodeOutput } from './messages.js';
 import { FileRefSchema, parseMessage } from './messages.js';
-import { FAILED_WITHOUT_DETAILS, REMOVED_FROM_QUEUE, type HistoryLike, type JobFact } from './job-facts.js';
+import { FAILED_WITHOUT_DETAILS, REMOVED_FROM_QUEUE, downloaded, type HistoryLike, type JobFact } from './job-facts.js';
 
 /**
  * A job's state, folded from its facts (job-facts.ts: the socket's events and what comfywire
@@ -327,8 +327,12 @@ function unknownError(): JobError {
   return { nodeId: '', classType: 'unknown', exceptionType: 'unknown', exceptionMessage: FAILED_WITHOUT_DETAILS, traceback: [], inputs: {}, executed: [] };
 }
 
-/** Drop undefined-valued keys that spreads leave behind, so snapshots serialize cleanly. */
-export function compact<T extends object>(value: T): T {
-  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
-  return value;
+/**
+ * Fold a `downloaded` fact (files that came, or notes on files that did not) into a state held
+ * outside a tracked job: another process's job, a finished one. Downloads need no prompt context.
+ */
+export function withDownloads(state: JobState, files: DownloadedFile[], notes: string[] = []): JobState {
+  return reduceJob(state, downloaded(files, notes), NO_CONTEXT, Date.now());
 }
+
+const NO_CONTEXT = promptContext(undefined);

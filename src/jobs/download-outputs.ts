@@ -1,8 +1,8 @@
 import { lstat, rm } from 'node:fs/promises';
 import type { ComfyClient } from '../comfy/client.js';
 import { describeError } from '../errors.js';
-import { downloaded, type JobFact } from '../../streams/job-facts.js';
-import { promptContext, reduceJob, type DownloadedFile, type JobState } from '../../streams/job-state.js';
+import { downloaded, type DownloadedFact } from '../../streams/job-facts.js';
+import { withDownloads, type DownloadedFile, type JobState } from '../../streams/job-state.js';
 import { expectedPath, jobFolder, notDownloaded } from './output-folder.js';
 
 /**
@@ -25,14 +25,12 @@ export interface DownloadOutputsDeps {
 
 /** The job's state with its missing outputs downloaded (the `downloaded` fact folded in). */
 export async function downloadOutputs(state: JobState, deps: DownloadOutputsDeps): Promise<JobState> {
-  return reduceJob(state, await fetchOutputs(state, deps), NO_CONTEXT, Date.now());
+  const { data } = await fetchOutputs(state, deps);
+  return withDownloads(state, data.files, data.errors);
 }
 
-/** A `downloaded` fold needs no prompt context. */
-const NO_CONTEXT = promptContext(undefined);
-
 /** Download what is missing; the `downloaded` fact says what came and what failed. */
-export async function fetchOutputs(state: JobState, deps: DownloadOutputsDeps): Promise<JobFact> {
+export async function fetchOutputs(state: JobState, deps: DownloadOutputsDeps): Promise<DownloadedFact> {
   const dest = jobFolder(deps.outputDir, state.promptId);
   const downloads: DownloadedFile[] = [];
   const errors: string[] = [];

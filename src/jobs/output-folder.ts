@@ -1,8 +1,7 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { safeTarget } from '../comfy/safe-path.js';
-import { downloaded } from '../../streams/job-facts.js';
-import { promptContext, reduceJob, type DownloadedFile, type JobState, type OutputFile } from '../../streams/job-state.js';
+import { withDownloads, type DownloadedFile, type JobState, type OutputFile } from '../../streams/job-state.js';
 
 /**
  * The output folder's layout, `<outputDir>/<prompt_id>/<ComfyUI subfolder>/<filename>`, as every
@@ -94,5 +93,5 @@ export async function withFilesOnDisk(state: JobState, outputDir: string): Promi
     if ('missing' in got) continue;
     found.push({ nodeId: file.nodeId, filename: file.filename, subfolder: file.subfolder, type: file.type, path: resolve(path), bytes: got.bytes });
   }
-  return found.length ? reduceJob(state, downloaded(found, []), promptContext(undefined), Date.now()) : state;
+  return found.length ? withDownloads(state, found) : state;
 }

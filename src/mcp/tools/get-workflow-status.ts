@@ -4,8 +4,7 @@ import { JobNotFoundError } from '../../errors.js';
 import type { ToolContext } from '../deps.js';
 import { downloadOutputs } from '../../jobs/download-outputs.js';
 import { notDownloaded } from '../../jobs/output-folder.js';
-import { downloaded } from '../../../streams/job-facts.js';
-import { promptContext, reduceJob, type JobState } from '../../../streams/job-state.js';
+import { withDownloads, type JobState } from '../../../streams/job-state.js';
 import { foreignJob } from '../foreign-job.js';
 import { filesOnDiskNote } from '../outputs.js';
 import { jobText } from '../job-text.js';
@@ -127,5 +126,5 @@ function leftAtComfy(state: JobState): JobState {
       `${f.filename}: not in the output folder; ComfyUI keeps it as ${f.type}/${f.subfolder ? `${f.subfolder.replace(/\\/g, '/')}/` : ''}${f.filename} ` +
       '(get_workflow_status with download: true fetches it)',
   );
-  return reduceJob(state, downloaded([], reasons), promptContext(undefined), Date.now());
+  return withDownloads(state, [], reasons);
 }
