@@ -32,16 +32,16 @@ function toRequest(args: GenerateImageArgs, inputImage: string | undefined): Gen
   return inputImage === undefined ? request : { ...request, input_image: inputImage };
 }
 
-/**
- * generate_image: prepare, submit, report progress, wait within the bound, and answer with the
- * files, a handle, or the diagnosis. Expected failures throw ComfywireErrors that `guarded` maps.
- */
 export interface RunOptions {
   /** Wait for the job's end without a bound (a task), instead of up to timeout_s (a plain call). */
   untilDone?: boolean;
   hooks?: RunHooks;
 }
 
+/**
+ * generate_image: prepare, submit, report progress, wait within the bound, and answer with the
+ * files, a handle, or the diagnosis. Expected failures throw ComfywireErrors that `guarded` maps.
+ */
 export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, extra: Extra, options: RunOptions = {}): Promise<CallToolResult> {
   const { engine, logger } = ctx;
   // The upload copies a local file to the ComfyUI host: only from folders the user shared.
