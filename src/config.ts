@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, resolve } from 'node:path';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
 import { parseEnv } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,28 @@ const EnvSchema = z
     COMFYWIRE_UPLOAD_DIRS: optionalText,
     COMFYWIRE_FEED: z.enum(['on', 'off']).default('on'),
     COMFYWIRE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    // Safety limits (see .env.example); 0 turns a rate or a cap off where that is allowed.
+    COMFYWIRE_MAX_PROMPT_CHARS: z.coerce.number().int().min(1).max(1_000_000).default(4000),
+    COMFYWIRE_GENERATE_RATE_PER_MIN: z.coerce.number().min(0).max(100_000).default(10),
+    COMFYWIRE_GENERATE_BURST: z.coerce.number().int().min(1).max(100_000).default(5),
+    COMFYWIRE_READ_RATE_PER_MIN: z.coerce.number().min(0).max(1_000_000).default(600),
+    COMFYWIRE_READ_BURST: z.coerce.number().int().min(1).max(1_000_000).default(60),
+    COMFYWIRE_MAX_ACTIVE_JOBS: z.coerce.number().int().min(0).max(100_000).default(20),
+    COMFYWIRE_UPLOAD_MAX_MB: z.coerce.number().positive().max(10_000).default(25),
+    COMFYWIRE_DOWNLOAD_MAX_MB: z.coerce.number().positive().max(100_000).default(512),
+    COMFYWIRE_DOWNLOAD_TIMEOUT_MS: positiveMs(10 * 60_000),
+    COMFYWIRE_DOWNLOAD_MIN_KBPS: z.coerce.number().min(0).max(10_000_000).default(16),
+    COMFYWIRE_HTTP_MAX_SESSIONS: z.coerce.number().int().min(1).max(100_000).default(32),
+    COMFYWIRE_HTTP_SESSION_IDLE_MS: positiveMs(30 * 60_000),
+    // The call log: one JSON line per tool call and CLI job.
+    COMFYWIRE_STATE_DIR: optionalText,
+    COMFYWIRE_CALL_LOG: optionalText,
+    COMFYWIRE_CALL_LOG_MAX_MB: z.coerce.number().positive().max(10_000).default(10),
+    COMFYWIRE_CALL_LOG_FILES: z.coerce.number().int().min(1).max(1000).default(5),
+    DATABASE_URL: optionalText.refine(
+      (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+      'must be a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/comfywire',
+    ),
   })
   .superRefine((env, ctx) => {
     const hasName = env.COMFYUI_AUTH_HEADER_NAME !== undefined;
@@ -95,6 +118,31 @@ export interface Config {
   uploadDirs: readonly string[];
   feed: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  limits: Limits;
+  /** Per-user folder for state that outlives a process (the call log). */
+  stateDir: string;
+  /** JSON-lines call log; undefined when COMFYWIRE_CALL_LOG=off. */
+  callLog: { file: string; maxBytes: number; maxFiles: number } | undefined;
+  /** PostgreSQL sink for the call log, when DATABASE_URL is set. */
+  databaseUrl: string | undefined;
+}
+
+/** What a caller may ask of comfywire; every figure is configurable (see .env.example). */
+export interface Limits {
+  /** Longest prompt (or other free text parameter), in characters after NFC normalisation. */
+  promptChars: number;
+  /** Token buckets per tool class: refill per minute (0 = no limit) and burst size. */
+  generateRate: { perMinute: number; burst: number };
+  readRate: { perMinute: number; burst: number };
+  /** Generation jobs this process may have submitted and not yet seen end (0 = no cap). */
+  maxActiveJobs: number;
+  uploadMaxBytes: number;
+  downloadMaxBytes: number;
+  /** Deadline for one output file, and the least average throughput once it has started (0 = none). */
+  downloadTimeoutMs: number;
+  downloadMinBytesPerS: number;
+  httpMaxSessions: number;
+  httpSessionIdleMs: number;
 }
 
 export interface LoadConfigOptions {
@@ -135,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     });
   }
   const e = parsed.data;
+  const stateDir = e.COMFYWIRE_STATE_DIR ? resolve(cwd, e.COMFYWIRE_STATE_DIR) : defaultStateDir(merged);
   const config: Config = {
     comfyUrl: e.COMFYUI_URL.replace(/\/+$/, ''),
     auth: authFrom(e),
@@ -157,10 +206,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     ),
     feed: e.COMFYWIRE_FEED === 'on',
     logLevel: e.COMFYWIRE_LOG_LEVEL,
+    limits: {
+      promptChars: e.COMFYWIRE_MAX_PROMPT_CHARS,
+      generateRate: { perMinute: e.COMFYWIRE_GENERATE_RATE_PER_MIN, burst: e.COMFYWIRE_GENERATE_BURST },
+      readRate: { perMinute: e.COMFYWIRE_READ_RATE_PER_MIN, burst: e.COMFYWIRE_READ_BURST },
+      maxActiveJobs: e.COMFYWIRE_MAX_ACTIVE_JOBS,
+      uploadMaxBytes: Math.round(e.COMFYWIRE_UPLOAD_MAX_MB * MB),
+      downloadMaxBytes: Math.round(e.COMFYWIRE_DOWNLOAD_MAX_MB * MB),
+      downloadTimeoutMs: e.COMFYWIRE_DOWNLOAD_TIMEOUT_MS,
+      downloadMinBytesPerS: Math.round(e.COMFYWIRE_DOWNLOAD_MIN_KBPS * 1024),
+      httpMaxSessions: e.COMFYWIRE_HTTP_MAX_SESSIONS,
+      httpSessionIdleMs: e.COMFYWIRE_HTTP_SESSION_IDLE_MS,
+    },
+    stateDir,
+    callLog:
+      e.COMFYWIRE_CALL_LOG?.toLowerCase() === 'off'
+        ? undefined
+        : {
+            file: resolve(cwd, e.COMFYWIRE_CALL_LOG ?? join(stateDir, 'calls.jsonl')),
+            maxBytes: Math.round(e.COMFYWIRE_CALL_LOG_MAX_MB * MB),
+            maxFiles: e.COMFYWIRE_CALL_LOG_FILES,
+          },
+    databaseUrl: e.DATABASE_URL,
   };
+  Object.freeze(config.limits.generateRate);
+  Object.freeze(config.limits.readRate);
+  Object.freeze(config.limits);
+  if (config.callLog) Object.freeze(config.callLog);
   Object.freeze(config.http);
   Object.freeze(config.auth);
   return Object.freeze(config);
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The per-user state folder, by each platform's convention: $XDG_STATE_HOME/comfywire (else
+ * ~/.local/state/comfywire) on Linux and other Unixes, ~/Library/Application Support/comfywire
+ * on macOS, %LOCALAPPDATA%\\comfywire on Windows.
+ */
+export function defaultStateDir(env: Record<string, string | undefined>, platform = process.platform): string {
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'comfywire');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'comfywire');
+  const xdg = env.XDG_STATE_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state'), 'comfywire');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authHeaders, loadConfig } from '../../src/config.js';
+import { authHeaders, defaultStateDir, loadConfig } from '../../src/config.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 
 describe('configuration', () => {
@@ -67,5 +67,51 @@ describe('configuration', () => {
   it('upload folders are split like PATH and resolved', () => {
     const c = loadConfig({ COMFYWIRE_UPLOAD_DIRS: `imgs${process.platform === 'win32' ? ';' : ':'}/abs/pics` }, { cwd: dir });
     expect(c.uploadDirs).toEqual([join(dir, 'imgs'), '/abs/pics']);
+  });
+});
+
+describe('configuration: safety limits and the call log', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'comfywire-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('has documented defaults', () => {
+    const c = loadConfig({ XDG_STATE_HOME: join(dir, 'state') }, { cwd: dir });
+    expect(c.limits).toEqual({
+      promptChars: 4000,
+      generateRate: { perMinute: 10, burst: 5 },
+      readRate: { perMinute: 600, burst: 60 },
+      maxActiveJobs: 20,
+      uploadMaxBytes: 25 * 1024 * 1024,
+      downloadMaxBytes: 512 * 1024 * 1024,
+      downloadTimeoutMs: 600_000,
+      downloadMinBytesPerS: 16 * 1024,
+      httpMaxSessions: 32,
+      httpSessionIdleMs: 1_800_000,
+    });
+    expect(Object.isFrozen(c.limits)).toBe(true);
+    expect(c.databaseUrl).toBeUndefined();
+    if (process.platform === 'linux') {
+      expect(c.stateDir).toBe(join(dir, 'state', 'comfywire'));
+      expect(c.callLog).toEqual({ file: join(dir, 'state', 'comfywire', 'calls.jsonl'), maxBytes: 10 * 1024 * 1024, maxFiles: 5 });
+    }
+  });
+
+  it('the state folder follows each platform, and a relative XDG_STATE_HOME is ignored', () => {
+    expect(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\a\\AppData\\Local' }, 'win32')).toContain('comfywire');
+    expect(defaultStateDir({}, 'darwin')).toMatch(/Library.Application Support.comfywire$/);
+    expect(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 'linux')).toBe(join('/x/state', 'comfywire'));
+    expect(defaultStateDir({ XDG_STATE_HOME: 'rel' }, 'linux')).toMatch(/\.local.state.comfywire$/);
+  });
+
+  it('the call log can be moved or turned off; DATABASE_URL must be a PostgreSQL URL', () => {
+    expect(loadConfig({ COMFYWIRE_CALL_LOG: 'off' }, { cwd: dir }).callLog).toBeUndefined();
+    expect(loadConfig({ COMFYWIRE_CALL_LOG: 'logs/c.jsonl' }, { cwd: dir }).callLog?.file).toBe(join(dir, 'logs', 'c.jsonl'));
+    expect(loadConfig({ COMFYWIRE_STATE_DIR: 'st' }, { cwd: dir }).stateDir).toBe(join(dir, 'st'));
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@h/db' }, { cwd: dir }).databaseUrl).toBe('postgres://u:p@h/db');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://h/db' }, { cwd: dir })).toThrow(/DATABASE_URL.*PostgreSQL URL/s);
+    expect(() => loadConfig({ COMFYWIRE_MAX_PROMPT_CHARS: '0' }, { cwd: dir })).toThrow(/COMFYWIRE_MAX_PROMPT_CHARS/);
   });
 });
