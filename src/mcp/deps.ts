@@ -1,3 +1,4 @@
+import type { Observable } from 'rxjs';
 import type { Config } from '../config.js';
 import type { ComfyEngine } from '../engine-api.js';
 import type { Logger } from '../logger.js';
@@ -30,6 +31,8 @@ export interface ToolContext extends McpDeps {
   prepare: NonNullable<McpDeps['prepare']>;
   /** Aborted by the server's cleanup: pending waits end, jobs keep running in ComfyUI. */
   closing: AbortSignal;
+  /** `closing` fanned out (src/mcp/shutdown.ts): what per-call code waits on, so the signal keeps one listener. */
+  shutdown$: Observable<void>;
   /** MCP Tasks (store + capability) when the server supports them; generate_image is then task-capable. */
   tasks?: TaskSupport;
 }

@@ -7,6 +7,7 @@ import { registerTools } from './tools/index.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerResources } from './resources/index.js';
 import { createTaskSupport } from './tasks/index.js';
+import { shutdownFanOut } from './shutdown.js';
 
 export type { McpDeps, ToolContext } from './deps.js';
 
@@ -24,6 +25,7 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
     uploadDirs: deps.uploadDirs ?? [...deps.config.uploadDirs],
     prepare: deps.prepare ?? prepareGeneration,
     closing: closing.signal,
+    shutdown$: shutdownFanOut(closing.signal),
     tasks,
   };
   const server = new McpServer(

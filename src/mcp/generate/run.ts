@@ -86,7 +86,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
     return handleResult(job.state, facts, 'wait was false, so the call returns at once; the job runs on.');
   }
   const timeoutS = args.timeout_s ?? ctx.config.toolWaitS;
-  const outcome = await waitForJob(job.done, options.untilDone ? undefined : timeoutS * 1000, { request: extra.signal, closing: ctx.closing });
+  const outcome = await waitForJob(job.done, options.untilDone ? undefined : timeoutS * 1000, { request: extra.signal, shutdown$: ctx.shutdown$ });
 
   switch (outcome.kind) {
     case 'timeout':
