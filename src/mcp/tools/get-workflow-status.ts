@@ -65,7 +65,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
   const diagnoseDeps = { listModels: (f: string) => engine.comfy.listModels(f), objectInfo: () => engine.objectInfo() };
 
   server.registerTool(GET_WORKFLOW_STATUS, config, async ({ prompt_id, recent, download }) =>
-    guarded(ctx.logger, GET_WORKFLOW_STATUS, async () => {
+    guarded(ctx, GET_WORKFLOW_STATUS, async () => {
       if (prompt_id === undefined) {
         const queue = await readQueue(ctx);
         const active = engine.inFlight().map((j) => j.state);

@@ -40,7 +40,7 @@ const config = {
 
 export function registerUploadImageTool(server: McpServer, ctx: ToolContext): void {
   server.registerTool(UPLOAD_IMAGE, config, async ({ path, subfolder, overwrite }, extra) =>
-    guarded(ctx.logger, UPLOAD_IMAGE, async () => {
+    guarded(ctx, UPLOAD_IMAGE, async () => {
       const roots = [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs];
       const source = await allowedFile(path, roots, ctx.cwd, 'image');
       const reply = await ctx.engine.comfy.uploadImage({ path: source }, { type: 'input', subfolder, overwrite, signal: extra.signal });
