@@ -6,6 +6,7 @@ import { PromptRejectedError, describeError } from '../../errors.js';
 import type { TrackedJob } from '../../../streams/job-tracker.js';
 import type { ToolContext } from '../deps.js';
 import { allowedFile } from '../allowed-paths.js';
+import { checkJobCap } from '../../jobs/job-cap.js';
 import { jobText } from '../job-text.js';
 import { jobView } from '../job-view.js';
 import { describeProgress, progressSender, progressSteps } from '../progress.js';
@@ -44,6 +45,8 @@ export interface RunOptions {
  */
 export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, extra: Extra, options: RunOptions = {}): Promise<CallToolResult> {
   const { engine, logger } = ctx;
+  // Refused before the input image is uploaded; the engine checks again as it submits.
+  checkJobCap(engine.inFlight(), ctx.config.limits.maxActiveJobs);
   // The upload copies a local file to the ComfyUI host: only from folders the user shared.
   const inputImage =
     args.input_image === undefined
