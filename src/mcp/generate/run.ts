@@ -5,7 +5,7 @@ import type { GenerateRequest } from '../../generation/request.js';
 import { PromptRejectedError, describeError } from '../../errors.js';
 import type { TrackedJob } from '../../../streams/job-tracker.js';
 import type { ToolContext } from '../deps.js';
-import { allowedFile } from '../allowed-paths.js';
+import { allowedImage } from '../allowed-paths.js';
 import { checkJobCap } from '../../jobs/job-cap.js';
 import { jobText } from '../job-text.js';
 import { jobView } from '../job-view.js';
@@ -47,11 +47,11 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   const { engine, logger } = ctx;
   // Refused before the input image is uploaded; the engine checks again as it submits.
   checkJobCap(engine.inFlight(), ctx.config.limits.maxActiveJobs);
-  // The upload copies a local file to the ComfyUI host: only from folders the user shared.
+  // The upload copies a local file to the ComfyUI host: only images, from folders the user shared.
   const inputImage =
     args.input_image === undefined
       ? undefined
-      : await allowedFile(args.input_image, [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs], ctx.cwd, 'input_image');
+      : (await allowedImage(args.input_image, [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs], ctx.cwd, ctx.config.limits.uploadMaxBytes, 'input_image')).path;
   const prepared = await ctx.prepare(engine, toRequest(args, inputImage));
   const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes };
   if (extra.signal.aborted) return failure('The request was cancelled before the job was submitted; nothing was queued.');
