@@ -15,15 +15,16 @@ describe('shutdownFanOut', () => {
   it('puts one listener on the signal for 50 waits, ends them all on abort, and leaves none behind', async () => {
     const closing = new AbortController();
     const shutdown$ = shutdownFanOut(closing.signal);
-    const request = new AbortController().signal;
-    const waits = Array.from({ length: 50 }, () => waitForJob(never, undefined, { request, shutdown$ }));
+    // Each call has a request signal of its own, as each MCP request does.
+    const request = () => new AbortController().signal;
+    const waits = Array.from({ length: 50 }, () => waitForJob(never, undefined, { request: request(), shutdown$ }));
     expect(getEventListeners(closing.signal, 'abort')).toHaveLength(1);
     closing.abort();
     const outcomes = await Promise.all(waits);
     expect(outcomes.every((o) => o.kind === 'shutdown')).toBe(true);
     expect(getEventListeners(closing.signal, 'abort')).toHaveLength(0);
     // A wait that begins after the shutdown ends at once.
-    await expect(waitForJob(never, undefined, { request, shutdown$ })).resolves.toEqual({ kind: 'shutdown' });
+    await expect(waitForJob(never, undefined, { request: request(), shutdown$ })).resolves.toEqual({ kind: 'shutdown' });
   });
 
   it('drops its listener when the last wait ends another way', async () => {
