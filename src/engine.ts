@@ -84,6 +84,7 @@ export class Engine implements ComfyEngine {
       client,
       tracker: this.jobs,
       waitUntilOpen: () => this.waitUntilOpen(),
+      maxActiveJobs: config.limits.maxActiveJobs,
       reconnects: () => this.reconnects,
       refreshQueue: () => this.policies.refreshQueue(),
       resyncAgain: () => this.policies.resyncAgain(),

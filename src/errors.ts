@@ -23,7 +23,9 @@ export type ErrorCode =
   | 'WORKFLOW_INVALID'
   | 'PARAMETER_INVALID'
   | 'JOB_NOT_FOUND'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'RATE_LIMITED'
+  | 'JOB_CAP_REACHED';
 
 export interface ComfywireErrorOptions {
   cause?: unknown;
@@ -200,6 +202,22 @@ export class CancelledError extends ComfywireError {
   constructor(message = 'The operation was cancelled.', options: ComfywireErrorOptions = {}) {
     super('CANCELLED', message, options);
     this.name = 'CancelledError';
+  }
+}
+
+/** A call refused by a rate limit (src/mcp/rate-limit.ts); context.retryAfterMs says when one is admitted again. */
+export class RateLimitedError extends ComfywireError {
+  constructor(message: string, options: ComfywireErrorOptions = {}) {
+    super('RATE_LIMITED', message, options);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** A generation refused because this process already has its cap of jobs in ComfyUI (src/jobs/job-cap.ts). */
+export class JobCapReachedError extends ComfywireError {
+  constructor(message: string, options: ComfywireErrorOptions = {}) {
+    super('JOB_CAP_REACHED', message, options);
+    this.name = 'JobCapReachedError';
   }
 }
 

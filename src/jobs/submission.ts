@@ -4,6 +4,7 @@ import type { ApiPrompt } from '../comfy/types.js';
 import { PromptRejectedError } from '../errors.js';
 import type { CancelOutcome, SubmitOptions } from '../engine-api.js';
 import { accepted, dequeued } from '../../streams/job-facts.js';
+import { checkJobCap } from './job-cap.js';
 import type { JobTracker, TrackedJob } from '../../streams/job-tracker.js';
 
 /**
@@ -18,6 +19,8 @@ export interface SubmissionDeps {
   waitUntilOpen(): Promise<void>;
   /** How many times the socket re-opened so far. */
   reconnects(): number;
+  /** Jobs in ComfyUI this process may have at once (COMFYWIRE_MAX_ACTIVE_JOBS; 0 = no cap). */
+  maxActiveJobs: number;
   /** Ask for a queue refresh now; ask for one more resync. */
   refreshQueue(): void;
   resyncAgain(): void;
@@ -43,6 +46,8 @@ export class Submission {
   async submit(prompt: ApiPrompt, options: SubmitOptions = {}): Promise<TrackedJob> {
     const { client, tracker } = this.deps;
     await this.deps.waitUntilOpen();
+    // Checked and tracked in one synchronous step: concurrent submissions cannot all pass the check.
+    checkJobCap(tracker.activeJobs(), this.deps.maxActiveJobs);
     const promptId = randomUUID();
     const job = tracker.track(promptId, { prompt, ...(options.workflow ? { workflow: options.workflow } : {}) });
     if (options.download === false) this.noDownload.add(promptId);

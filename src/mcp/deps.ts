@@ -1,9 +1,11 @@
+import type { Observable } from 'rxjs';
 import type { Config } from '../config.js';
 import type { ComfyEngine } from '../engine-api.js';
 import type { Logger } from '../logger.js';
 import type { GenerateRequest } from '../generation/request.js';
 import type { PreparedGeneration } from '../generation/prepare.js';
 import type { TaskSupport } from './tasks/index.js';
+import type { CallAdmission } from './rate-limit.js';
 
 /** What the MCP server is built from. Everything is injected; the server holds no module state. */
 export interface McpDeps {
@@ -21,6 +23,11 @@ export interface McpDeps {
   /** Template → prompt; prepareGeneration unless a test replaces it. */
   // A method, so a stand-in written against the Engine class still fits (parameters are bivariant).
   prepare?(engine: ComfyEngine, request: GenerateRequest): Promise<PreparedGeneration>;
+  /**
+   * The rate limits of the PROCESS: made once where the engine is, and shared by every server on
+   * it (each HTTP session has its own McpServer). createServer makes one when absent (stdio has one server).
+   */
+  admission?: CallAdmission;
 }
 
 /** What every tool gets: the deps, plus a signal that fires when the server shuts down. */
@@ -28,8 +35,11 @@ export interface ToolContext extends McpDeps {
   cwd: string;
   uploadDirs: readonly string[];
   prepare: NonNullable<McpDeps['prepare']>;
+  admission: CallAdmission;
   /** Aborted by the server's cleanup: pending waits end, jobs keep running in ComfyUI. */
   closing: AbortSignal;
+  /** `closing` fanned out (src/mcp/shutdown.ts): what per-call code waits on, so the signal keeps one listener. */
+  shutdown$: Observable<void>;
   /** MCP Tasks (store + capability) when the server supports them; generate_image is then task-capable. */
   tasks?: TaskSupport;
 }

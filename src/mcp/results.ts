@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ComfywireError, PromptRejectedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { CallAdmission } from './rate-limit.js';
 
 /**
  * Tool results. An expected failure is an `isError: true` result whose text says what to do next:
@@ -28,13 +29,21 @@ export function errorText(error: unknown, doing?: string): string {
   return `${lead}Unexpected error: ${message}. This is likely a comfywire bug; the server is still running, so retrying or another tool may work.`;
 }
 
-/** Runs a tool body and turns anything it throws into an isError result (logged to stderr). */
+/** What `guarded` needs of a tool's context (a ToolContext has it all). */
+export interface GuardContext {
+  logger: Logger;
+  /** The process's rate limits; a refused call never reaches the body. */
+  admission?: CallAdmission;
+}
+
+/** Admits a tool call, runs its body and turns anything it throws into an isError result (logged to stderr). */
 export async function guarded(
-  logger: Logger,
+  { logger, admission }: GuardContext,
   tool: string,
   body: () => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   try {
+    admission?.admit(tool);
     return await body();
   } catch (error) {
     if (error instanceof ComfywireError) logger.info(`${tool}: ${error.code}: ${error.message}`);

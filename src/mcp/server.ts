@@ -7,6 +7,8 @@ import { registerTools } from './tools/index.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerResources } from './resources/index.js';
 import { createTaskSupport } from './tasks/index.js';
+import { shutdownFanOut } from './shutdown.js';
+import { CallAdmission } from './rate-limit.js';
 
 export type { McpDeps, ToolContext } from './deps.js';
 
@@ -23,7 +25,9 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
     cwd: deps.cwd ?? process.cwd(),
     uploadDirs: deps.uploadDirs ?? [...deps.config.uploadDirs],
     prepare: deps.prepare ?? prepareGeneration,
+    admission: deps.admission ?? new CallAdmission(deps.config.limits),
     closing: closing.signal,
+    shutdown$: shutdownFanOut(closing.signal),
     tasks,
   };
   const server = new McpServer(

@@ -30,7 +30,16 @@ describe('comfywire MCP server over stdio', () => {
   beforeAll(async () => {
     sim = await startSimulator({ port: 0, stepDelayMs: 15 });
     work = mkdtempSync(join(tmpdir(), 'comfywire-e2e-'));
-    server = await startStdioServer({ comfyUrl: sim.url, cwd: work, outputDir: join(work, 'outputs'), workflowsDir: WORKFLOWS_DIR, clientName: 'e2e' });
+    server = await startStdioServer({
+      comfyUrl: sim.url,
+      cwd: work,
+      outputDir: join(work, 'outputs'),
+      workflowsDir: WORKFLOWS_DIR,
+      clientName: 'e2e',
+      // A dozen generation calls in a few seconds: past the default burst of 5. The other limits
+      // stay at their defaults; mcp-stdio-limits.test.ts runs the generation limit as shipped.
+      env: { COMFYWIRE_GENERATE_BURST: '50' },
+    });
     client = server.client;
     serverPid = server.pid;
   });

@@ -163,7 +163,8 @@ describe('one request shape: the CLI and generate_image agree', () => {
 
   it('a full request: every flag maps to its key, and both edges build the same request', async () => {
     const image = path.join(h.outputDir, 'start.png');
-    writeFileSync(image, 'not really a png: the stub stops before the upload');
+    // An image by its first bytes (uploads are checked by content); the stub stops before the upload.
+    writeFileSync(image, Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
     const request = {
       workflow: 'sd15-img2img',
       prompt: 'a red fox',

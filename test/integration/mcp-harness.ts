@@ -54,6 +54,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         COMFYWIRE_OUTPUT_DIR: outputDir,
         COMFYWIRE_WORKFLOWS_DIR: path.join(REPO, 'workflows'),
         COMFYWIRE_REQUEST_TIMEOUT_MS: options.comfyDown ? '1500' : '10000',
+        // Tests make many calls in one server: the rate limits and the job cap are off unless a
+        // test sets them (mcp-rate-limit.test.ts, mcp-job-cap.test.ts; the stdio e2e runs the defaults).
+        COMFYWIRE_GENERATE_RATE_PER_MIN: '0',
+        COMFYWIRE_READ_RATE_PER_MIN: '0',
+        COMFYWIRE_MAX_ACTIVE_JOBS: '0',
         ...options.env,
       },
     },

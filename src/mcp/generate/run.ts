@@ -5,7 +5,8 @@ import type { GenerateRequest } from '../../generation/request.js';
 import { PromptRejectedError, describeError } from '../../errors.js';
 import type { TrackedJob } from '../../../streams/job-tracker.js';
 import type { ToolContext } from '../deps.js';
-import { allowedFile } from '../allowed-paths.js';
+import { allowedImage } from '../allowed-paths.js';
+import { checkJobCap } from '../../jobs/job-cap.js';
 import { jobText } from '../job-text.js';
 import { jobView } from '../job-view.js';
 import { describeProgress, progressSender, progressSteps } from '../progress.js';
@@ -44,11 +45,13 @@ export interface RunOptions {
  */
 export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, extra: Extra, options: RunOptions = {}): Promise<CallToolResult> {
   const { engine, logger } = ctx;
-  // The upload copies a local file to the ComfyUI host: only from folders the user shared.
+  // Refused before the input image is uploaded; the engine checks again as it submits.
+  checkJobCap(engine.inFlight(), ctx.config.limits.maxActiveJobs);
+  // The upload copies a local file to the ComfyUI host: only images, from folders the user shared.
   const inputImage =
     args.input_image === undefined
       ? undefined
-      : await allowedFile(args.input_image, [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs], ctx.cwd, 'input_image');
+      : (await allowedImage(args.input_image, [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs], ctx.cwd, ctx.config.limits.uploadMaxBytes, 'input_image')).path;
   const prepared = await ctx.prepare(engine, toRequest(args, inputImage));
   const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes };
   if (extra.signal.aborted) return failure('The request was cancelled before the job was submitted; nothing was queued.');
@@ -86,7 +89,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
     return handleResult(job.state, facts, 'wait was false, so the call returns at once; the job runs on.');
   }
   const timeoutS = args.timeout_s ?? ctx.config.toolWaitS;
-  const outcome = await waitForJob(job.done, options.untilDone ? undefined : timeoutS * 1000, { request: extra.signal, closing: ctx.closing });
+  const outcome = await waitForJob(job.done, options.untilDone ? undefined : timeoutS * 1000, { request: extra.signal, shutdown$: ctx.shutdown$ });
 
   switch (outcome.kind) {
     case 'timeout':

@@ -16,18 +16,17 @@ export type WaitOutcome =
 export interface WaitSignals {
   /** The tool call's own signal: the client cancelled the request. */
   request: AbortSignal;
-  /** The server is shutting down: stop waiting, leave the job to ComfyUI. */
-  closing: AbortSignal;
+  /** The server is shutting down: stop waiting, leave the job to ComfyUI (src/mcp/shutdown.ts, fanned out). */
+  shutdown$: Observable<void>;
 }
 
 /** `timeoutMs` undefined: no bound (the job always ends: success, failure, interrupt or lost). */
 export function waitForJob(done: Promise<JobState>, timeoutMs: number | undefined, signals: WaitSignals): Promise<WaitOutcome> {
   if (signals.request.aborted) return Promise.resolve({ kind: 'cancelled' });
-  if (signals.closing.aborted) return Promise.resolve({ kind: 'shutdown' });
   const outcomes: Array<Observable<WaitOutcome>> = [
     from(done).pipe(map((state) => ({ kind: 'done' as const, state }))),
     fromEvent(signals.request, 'abort').pipe(map(() => ({ kind: 'cancelled' as const }))),
-    fromEvent(signals.closing, 'abort').pipe(map(() => ({ kind: 'shutdown' as const }))),
+    signals.shutdown$.pipe(map(() => ({ kind: 'shutdown' as const }))),
   ];
   if (timeoutMs !== undefined) outcomes.push(timer(timeoutMs).pipe(map(() => ({ kind: 'timeout' as const }))));
   // The first outcome wins; race unsubscribes the others (listeners removed, timer cleared).

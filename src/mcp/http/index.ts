@@ -5,6 +5,7 @@ import { ConfigInvalidError, describeError } from '../../errors.js';
 import type { McpDeps } from '../deps.js';
 import { admit, allowedHostHeaders, hostPort, isLoopback, refuse } from './guards.js';
 import { HttpSessions } from './sessions.js';
+import { CallAdmission } from '../rate-limit.js';
 
 export { isLoopback, originAllowed, tokenMatches } from './guards.js';
 
@@ -48,7 +49,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   }
   const token = options.token ?? randomBytes(TOKEN_BYTES).toString('base64url');
   const { logger } = options.deps;
-  const sessions = new HttpSessions(options.deps);
+  // One set of rate limits for all sessions: a client cannot get a fresh bucket by opening another.
+  const deps = { ...options.deps, admission: options.deps.admission ?? new CallAdmission(options.deps.config.limits) };
+  const sessions = new HttpSessions(deps);
   let hosts: Set<string> | undefined;
 
   const server: Server = createHttp((req, res) => {

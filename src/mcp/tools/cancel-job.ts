@@ -36,7 +36,7 @@ export const CANCEL_TEXT: Record<Exclude<CancelOutcome, 'unknown'>, string> = {
 
 export function registerCancelJobTool(server: McpServer, ctx: ToolContext): void {
   server.registerTool(CANCEL_JOB, config, async ({ prompt_id }) =>
-    guarded(ctx.logger, CANCEL_JOB, async () => {
+    guarded(ctx, CANCEL_JOB, async () => {
       const outcome = await ctx.engine.cancel(prompt_id);
       if (outcome === 'unknown') return failure(errorText(new JobNotFoundError(prompt_id)));
       ctx.logger.info(`cancel_job ${prompt_id}: ${outcome}`);

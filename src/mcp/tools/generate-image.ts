@@ -45,7 +45,7 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   };
   const run = async (args: GenerateImageArgs, extra: Parameters<typeof runGeneration>[2]) =>
-    guarded(ctx.logger, GENERATE_IMAGE, () => runGeneration(ctx, args, extra));
+    guarded(ctx, GENERATE_IMAGE, () => runGeneration(ctx, args, extra));
   if (ctx.tasks) {
     // Task-capable (MCP Tasks): a task waits for the job's end; tasks/cancel interrupts or dequeues it.
     registerTaskTool(server, GENERATE_IMAGE, config, {
@@ -55,7 +55,7 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
       // A task has no call timeout to stay under: it waits for the job's end, however long. Its
       // TTL (the client's choice) bounds how long the outcome is kept, not the render.
       runTask: (args, extra, hooks) =>
-        guarded(ctx.logger, GENERATE_IMAGE, () => runGeneration(ctx, args, extra, { untilDone: true, ...(hooks ? { hooks } : {}) })),
+        guarded(ctx, GENERATE_IMAGE, () => runGeneration(ctx, args, extra, { untilDone: true, ...(hooks ? { hooks } : {}) })),
     });
     return;
   }

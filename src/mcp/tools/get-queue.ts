@@ -17,7 +17,7 @@ const config = {
 
 export function registerGetQueueTool(server: McpServer, ctx: ToolContext): void {
   server.registerTool(GET_QUEUE, config, async () =>
-    guarded(ctx.logger, GET_QUEUE, async () => {
+    guarded(ctx, GET_QUEUE, async () => {
       const view = await readQueue(ctx);
       return okResult(queueText(view), view);
     }),

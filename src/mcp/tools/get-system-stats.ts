@@ -46,7 +46,7 @@ function defined<T extends Record<string, unknown>>(value: T): T {
 
 export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext): void {
   server.registerTool(GET_SYSTEM_STATS, config, async () =>
-    guarded(ctx.logger, GET_SYSTEM_STATS, async () => {
+    guarded(ctx, GET_SYSTEM_STATS, async () => {
       const stats = await ctx.engine.comfy.getSystemStats();
       const s = stats.system;
       const devices = stats.devices.map((d) =>

@@ -11,6 +11,7 @@ import { jobText } from '../job-text.js';
 import { JobViewSchema, jobView } from '../job-view.js';
 import { QueueViewSchema, queueText, readQueue } from '../queue-view.js';
 import { failure, errorText, guarded, okResult } from '../results.js';
+import { withShutdownSignal } from '../shutdown.js';
 
 export const GET_WORKFLOW_STATUS = 'get_workflow_status';
 
@@ -64,7 +65,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
   const diagnoseDeps = { listModels: (f: string) => engine.comfy.listModels(f), objectInfo: () => engine.objectInfo() };
 
   server.registerTool(GET_WORKFLOW_STATUS, config, async ({ prompt_id, recent, download }) =>
-    guarded(ctx.logger, GET_WORKFLOW_STATUS, async () => {
+    guarded(ctx, GET_WORKFLOW_STATUS, async () => {
       if (prompt_id === undefined) {
         const queue = await readQueue(ctx);
         const active = engine.inFlight().map((j) => j.state);
@@ -104,7 +105,9 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       const theirs = !finished
         ? foreign.state
         : download
-          ? await downloadOutputs(foreign.state, { client: engine.comfy, outputDir: ctx.config.outputDir, signal: ctx.closing, preferExisting: true })
+          ? await withShutdownSignal(ctx.shutdown$, (signal) =>
+              downloadOutputs(foreign.state, { client: engine.comfy, outputDir: ctx.config.outputDir, signal, preferExisting: true }),
+            )
           : leftAtComfy(foreign.state);
       // New files in the output folder are new output resources.
       if (theirs.downloads.length > foreign.state.downloads.length) server.sendResourceListChanged();

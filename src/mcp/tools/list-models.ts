@@ -37,7 +37,7 @@ const config = {
 export function registerListModelsTool(server: McpServer, ctx: ToolContext): void {
   const client = ctx.engine.comfy;
   server.registerTool(LIST_MODELS, config, async ({ folder }) =>
-    guarded(ctx.logger, LIST_MODELS, async () => {
+    guarded(ctx, LIST_MODELS, async () => {
       if (folder === undefined) {
         const folders = await client.listModelFolders();
         return okResult(`Model folders (${folders.length}): ${folders.join(', ')}\nCall list_models with folder to see the files.`, { folders });

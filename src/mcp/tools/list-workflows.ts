@@ -73,7 +73,7 @@ function parameterLine(p: z.infer<typeof ParameterSchema>): string {
 export function registerListWorkflowsTool(server: McpServer, ctx: ToolContext): void {
   const { engine, config: cfg } = ctx;
   server.registerTool(LIST_WORKFLOWS, config, async ({ include_comfyui }) =>
-    guarded(ctx.logger, LIST_WORKFLOWS, async () => {
+    guarded(ctx, LIST_WORKFLOWS, async () => {
       // Without ComfyUI the folder can still be listed; only UI-format conversion and choice lists need it.
       let objectInfo: ObjectInfo | undefined;
       let unreachable: string | undefined;

@@ -1,7 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ToolContext } from '../deps.js';
-import { allowedFile } from '../allowed-paths.js';
+import { basename } from 'node:path';
+import { allowedImage } from '../allowed-paths.js';
 import { guarded, okResult } from '../results.js';
 
 export const UPLOAD_IMAGE = 'upload_image';
@@ -10,7 +11,10 @@ const inputSchema = {
   path: z
     .string()
     .min(1)
-    .describe('Local image file (PNG/JPEG/WebP) inside the working directory, the output folder or COMFYWIRE_UPLOAD_DIRS'),
+    .describe(
+      'Local image file (PNG, JPEG, WebP, GIF, BMP or TIFF, by content; not hidden; at most COMFYWIRE_UPLOAD_MAX_MB) inside the ' +
+        'working directory, the output folder or COMFYWIRE_UPLOAD_DIRS',
+    ),
   subfolder: z
     .string()
     .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'a relative folder name such as "comfywire" or "refs/faces"')
@@ -40,15 +44,18 @@ const config = {
 
 export function registerUploadImageTool(server: McpServer, ctx: ToolContext): void {
   server.registerTool(UPLOAD_IMAGE, config, async ({ path, subfolder, overwrite }, extra) =>
-    guarded(ctx.logger, UPLOAD_IMAGE, async () => {
+    guarded(ctx, UPLOAD_IMAGE, async () => {
       const roots = [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs];
-      const source = await allowedFile(path, roots, ctx.cwd, 'image');
-      const reply = await ctx.engine.comfy.uploadImage({ path: source }, { type: 'input', subfolder, overwrite, signal: extra.signal });
-      const image = reply.subfolder ? `${reply.subfolder}/${reply.name}` : reply.name;
+      const image = await allowedImage(path, roots, ctx.cwd, ctx.config.limits.uploadMaxBytes);
+      const source = image.path;
+      // The bytes that were checked, not the file read again.
+      const file = { data: image.bytes, filename: basename(source) };
+      const reply = await ctx.engine.comfy.uploadImage(file, { type: 'input', subfolder, overwrite, signal: extra.signal });
+      const stored = reply.subfolder ? `${reply.subfolder}/${reply.name}` : reply.name;
       return okResult(
-        `Uploaded ${source} to ComfyUI's ${reply.type} folder as "${image}". Use that value for a LoadImage input ` +
+        `Uploaded ${source} to ComfyUI's ${reply.type} folder as "${stored}". Use that value for a LoadImage input ` +
           '(e.g. generate_image params) or pass the local path as input_image instead.',
-        { name: reply.name, subfolder: reply.subfolder, type: reply.type, image, source },
+        { name: reply.name, subfolder: reply.subfolder, type: reply.type, image: stored, source },
       );
     }),
   );

@@ -1,0 +1,31 @@
+import { JobCapReachedError } from '../errors.js';
+import type { TrackedJob } from '../../streams/tracked-job.js';
+
+/**
+ * The cap on generation jobs per process (COMFYWIRE_MAX_ACTIVE_JOBS): a runaway agent loop should
+ * fill its own backlog, not ComfyUI's queue. A job counts from the moment it is tracked (before its
+ * POST) until it is seen to end (a final status, or the end of its run); downloading its outputs
+ * afterwards does not hold a place.
+ */
+
+/** Jobs of ours that ComfyUI has queued or is running (or that are being submitted). */
+export function jobsInComfy(jobs: readonly TrackedJob[]): number {
+  return jobs.filter((job) => !job.finished && job.state.endedBy === undefined).length;
+}
+
+/** Throws JobCapReachedError when another job would pass `cap` (0 = no cap). */
+export function checkJobCap(jobs: readonly TrackedJob[], cap: number): void {
+  if (cap <= 0) return;
+  const running = jobsInComfy(jobs);
+  if (running < cap) return;
+  throw new JobCapReachedError(
+    `Too many jobs: this comfywire process already has ${running} generation jobs queued or running in ComfyUI, its cap ` +
+      '(COMFYWIRE_MAX_ACTIVE_JOBS); nothing was submitted.',
+    {
+      hint:
+        'Retry when one ends: get_queue shows them, get_workflow_status follows one, cancel_job frees a place. ' +
+        'COMFYWIRE_MAX_ACTIVE_JOBS sets the cap (0 = none).',
+      context: { running, cap },
+    },
+  );
+}
