@@ -31,6 +31,8 @@ export interface HttpServerHandle {
   port: number;
   /** The token in force: the configured one, or the generated one to print once. */
   token: string;
+  /** Sessions open now (for tests and diagnostics). */
+  openSessions(): number;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${hostPort(host, port)}${MCP_PATH}`,
     port,
     token,
+    openSessions: () => sessions.size,
     close: () =>
       (closing ??= (async () => {
         await sessions.closeAll();
