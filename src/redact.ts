@@ -76,16 +76,18 @@ export function redactorFor(config: Pick<Config, 'auth' | 'databaseUrl' | 'http'
 }
 
 /**
- * Redacts every string inside a JSON-like value (a copy; the value is left alone). The base64
- * `data` of image and audio content is bytes, not text: it is kept as it is.
+ * Redacts every string inside a JSON-like value (a copy; the value is left alone). Base64 bytes
+ * (the `data` of image and audio content, a resource's `blob`) are not text: they are kept as they are.
  */
 export function redactDeep<T>(value: T, redact: Redactor): T {
   if (typeof value === 'string') return redact(value) as T;
+  // An Error's text is in non-enumerable properties; its stack carries the message too.
+  if (value instanceof Error) return redact(value.stack ?? `${value.name}: ${value.message}`) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, redact)) as T;
   if (value !== null && typeof value === 'object') {
     const binary = 'type' in value && (value.type === 'image' || value.type === 'audio');
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = binary && k === 'data' ? v : redactDeep(v, redact);
+    for (const [k, v] of Object.entries(value)) out[k] = (binary && k === 'data') || k === 'blob' ? v : redactDeep(v, redact);
     return out as T;
   }
   return value;
