@@ -11,6 +11,7 @@ const sections: Array<[string, () => Promise<Figure[]>]> = [
   ['latency', async () => (await import('./latency.js')).benchLatency()],
   ['download', async () => (await import('./download-rss.js')).benchDownloadRss()],
   ['mcp', async () => (await import('./mcp.js')).benchMcp()],
+  ['http-sessions', async () => (await import('./http-sessions.js')).benchHttpSessions()],
 ];
 
 const only = process.argv.slice(2);

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigInvalidError } from './errors.js';
+import { redactUrls } from './redact.js';
 
 /**
  * Configuration is read once, from the environment and an optional `.env` file, validated
@@ -82,6 +83,17 @@ const EnvSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    const others = ['COMFYUI_AUTH_TOKEN', 'COMFYUI_AUTH_BASIC', 'COMFYUI_AUTH_HEADER_NAME'] as const;
+    const also = others.filter((k) => env[k] !== undefined);
+    if (urlCredentials(env.COMFYUI_URL) && also.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['COMFYUI_URL'],
+        message:
+          `carries credentials (user:password@) while ${also.join(', ')} is also set; comfywire sends one auth style: ` +
+          `remove the credentials from COMFYUI_URL (and put them in COMFYUI_AUTH_BASIC=user:password), or unset ${also.join(', ')}`,
+      });
+    }
     const hasName = env.COMFYUI_AUTH_HEADER_NAME !== undefined;
     const hasValue = env.COMFYUI_AUTH_HEADER_VALUE !== undefined;
     if (hasName !== hasValue) {
@@ -175,8 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'configuration');
-      const got = merged[name];
-      return `  ${name}=${got === undefined ? '(unset)' : JSON.stringify(got)}: ${issue.message}`;
+      return `  ${name}=${shownValue(name, merged[name])}: ${issue.message}`;
     });
     throw new ConfigInvalidError(`Invalid configuration:\n${lines.join('\n')}`, {
       hint: 'Fix the variable in your environment or .env file; .env.example documents each one.',
@@ -185,7 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const e = parsed.data;
   const stateDir = e.COMFYWIRE_STATE_DIR ? resolve(cwd, e.COMFYWIRE_STATE_DIR) : defaultStateDir(merged);
   const config: Config = {
-    comfyUrl: e.COMFYUI_URL.replace(/\/+$/, ''),
+    comfyUrl: withoutCredentials(e.COMFYUI_URL).replace(/\/+$/, ''),
     auth: authFrom(e),
     workflowsDir: e.COMFYWIRE_WORKFLOWS_DIR ? resolve(cwd, e.COMFYWIRE_WORKFLOWS_DIR) : defaultWorkflowsDir(cwd),
     outputDir: resolve(cwd, e.COMFYWIRE_OUTPUT_DIR),
@@ -262,7 +273,42 @@ function defaultWorkflowsDir(cwd: string): string {
   return fileURLToPath(new URL(SHIPPED_WORKFLOWS, import.meta.url));
 }
 
+/** Variables whose value is a secret: an error says that one is set, never what it is. */
+const SECRET_VARIABLES = new Set(['COMFYUI_AUTH_TOKEN', 'COMFYUI_AUTH_BASIC', 'COMFYUI_AUTH_HEADER_VALUE', 'COMFYWIRE_HTTP_TOKEN']);
+/** A quoted bad value is cut here: the message names the variable, the value only reminds. */
+const SHOWN_VALUE_CHARS = 120;
+
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return '(unset)';
+  if (SECRET_VARIABLES.has(name)) return `(set, ${value.length} characters, not shown)`;
+  const safe = redactUrls(value);
+  return JSON.stringify(safe.length > SHOWN_VALUE_CHARS ? `${safe.slice(0, SHOWN_VALUE_CHARS)}…` : safe);
+}
+
+/** user and password from `http://user:password@host` (decoded), when the URL has them. */
+function urlCredentials(url: string): { user: string; password: string } | undefined {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return undefined;
+    return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The URL without its userinfo; credentials travel in a header, never in the address we print. */
+function withoutCredentials(url: string): string {
+  if (!urlCredentials(url)) return url;
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.href;
+}
+
 function authFrom(e: z.infer<typeof EnvSchema>): ComfyAuth {
+  // Refused with any other style by the schema, so this one is the only one set.
+  const fromUrl = urlCredentials(e.COMFYUI_URL);
+  if (fromUrl) return { kind: 'basic', ...fromUrl };
   if (e.COMFYUI_AUTH_TOKEN) return { kind: 'bearer', token: e.COMFYUI_AUTH_TOKEN };
   if (e.COMFYUI_AUTH_BASIC) {
     const i = e.COMFYUI_AUTH_BASIC.indexOf(':');

@@ -6,6 +6,7 @@ import { ObjectInfoCache } from './comfy/object-info-cache.js';
 import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
 import { ComfyUnreachableError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { exposureWarning } from './exposure.js';
 import type { CancelOutcome, ComfyEngine, SubmitOptions } from './engine-api.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
 import type { BackoffOptions } from '../streams/backoff.js';
@@ -105,6 +106,9 @@ export class Engine implements ComfyEngine {
   start(): this {
     if (this.started) return this;
     this.started = true;
+    // Said once, when this process first talks to ComfyUI: the user chose that server, but may not know what crosses to it.
+    const exposure = exposureWarning(this.config.comfyUrl);
+    if (exposure) this.logger.warn(exposure);
     this.connection.start();
     this.subscriptions.push(this.connection.reconnected$.subscribe(() => this.reconnects++), ...this.policies.start());
     return this;

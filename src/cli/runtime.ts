@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { loadConfig, type Config } from '../config.js';
 import { Engine } from '../engine.js';
 import { createLogger, type Logger } from '../logger.js';
+import { redactorFor, type Redactor } from '../redact.js';
 import type { Simulator } from '../simulator/index.js';
 
 /**
@@ -16,6 +17,8 @@ export interface Runtime {
   logger: Logger;
   engine: Engine;
   simulator: Simulator | undefined;
+  /** Masks the configured secrets in any text this command writes (the logger already applies it). */
+  redact: Redactor;
   close(): Promise<void>;
 }
 
@@ -51,7 +54,8 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
 
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   let config = loadConfig(process.env, { overrides: options.overrides ?? {} });
-  const logger = createLogger(options.quiet ? 'warn' : config.logLevel);
+  const redact = redactorFor(config);
+  const logger = createLogger(options.quiet ? 'warn' : config.logLevel, { redact });
   let simulate = options.simulate === true;
   if (!simulate && options.autoSimulate && !comfyUrlConfigured()) {
     if (!(await answers(config.comfyUrl, 1500))) {
@@ -76,6 +80,7 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     logger,
     engine,
     simulator,
+    redact,
     async close() {
       await engine.close();
       await simulator?.close();

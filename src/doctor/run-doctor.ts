@@ -8,7 +8,9 @@ import type { ObjectInfo } from '../comfy/types.js';
 import { checkConfig, checkNodeVersion, checkOutputWritable } from './local-checks.js';
 import { checkAuth, checkCheckpoints, checkReachable, checkWebSocket, fetchStats } from './server-checks.js';
 import { checkDefaultWorkflow, checkNodeClasses, checkTemplates, scanTemplates } from './template-checks.js';
-import { errorText, fail, type DoctorCheck } from './types.js';
+import { errorText, fail, warn, type DoctorCheck } from './types.js';
+import { exposureWarning } from '../exposure.js';
+import { redactDeep, redactorFor, redactUrls, type Redactor } from '../redact.js';
 
 /** Doctor should report a dead server in seconds, not after the normal request timeout and retries. */
 export const DOCTOR_REQUEST_TIMEOUT_MS = 5_000;
@@ -20,11 +22,25 @@ export interface DoctorOptions {
   websocketTimeoutMs?: number;
 }
 
+/** The report is printed and may be pasted into an issue: every text in it is redacted. */
 export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorCheck[]> {
-  const checks: DoctorCheck[] = [checkNodeVersion()];
   const { check, config } = checkConfig(options.env ?? process.env, options.overrides);
-  checks.push(check);
+  const redact: Redactor = config ? redactorFor(config) : redactUrls;
+  const checks = await runChecks(check, config, options);
+  return checks.map((c) => redactDeep(c, redact));
+}
+
+async function runChecks(check: DoctorCheck, config: ReturnType<typeof checkConfig>['config'], options: DoctorOptions): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [checkNodeVersion(), check];
   if (!config) return checks;
+  const exposure = exposureWarning(config.comfyUrl);
+  if (exposure) {
+    checks.push(
+      warn('exposure', exposure, config.comfyUrl.startsWith('https:')
+        ? 'Nothing to fix if you trust that server; run ComfyUI on this machine to keep prompts local.'
+        : 'Use https:// (a reverse proxy with TLS in front of ComfyUI) or an SSH tunnel to 127.0.0.1.'),
+    );
+  }
 
   const client = new ComfyClient({
     baseUrl: config.comfyUrl, auth: config.auth, clientId: config.clientId,

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { nodeIdOf, promptIdOf } from '../../streams/messages.js';
 import { ensureFeedDir, feedAddress, register, unregister } from './feed-address.js';
 import { serializeEvent, type FeedLine } from './feed-line.js';
+import { redactorFor } from '../redact.js';
 
 /** Beyond this many unsent bytes a slow reader is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -14,6 +15,9 @@ const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
  */
 export async function startFeed(engine: ComfyEngine, logger: Logger, command: string): Promise<{ close(): Promise<void> }> {
   const address = feedAddress();
+  // Lines and the registration file are read by other processes (and printed by `tail`).
+  const redact = redactorFor(engine.config);
+  const comfyUrl = redact(engine.config.comfyUrl);
   unregister();
   ensureFeedDir();
   const sockets = new Set<Socket>();
@@ -21,7 +25,7 @@ export async function startFeed(engine: ComfyEngine, logger: Logger, command: st
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
-    socket.write(`${JSON.stringify({ hello: { pid: process.pid, comfyUrl: engine.config.comfyUrl, clientId: engine.config.clientId } })}\n`);
+    socket.write(`${JSON.stringify({ hello: { pid: process.pid, comfyUrl, clientId: engine.config.clientId } })}\n`);
   });
   const subscription = engine.events$.subscribe({
     // The connection gave up and logged why; the feed simply has nothing more to carry.
@@ -34,7 +38,7 @@ export async function startFeed(engine: ComfyEngine, logger: Logger, command: st
       const job = promptId ? engine.job(promptId) : undefined;
       const known = nodeId && job ? job.ctx.nodes[nodeId] : undefined;
       if (known) line.node = known.title ? { classType: known.classType, title: known.title } : { classType: known.classType };
-      const text = `${JSON.stringify(line)}\n`;
+      const text = `${redact(JSON.stringify(line))}\n`;
       for (const socket of sockets) {
         if (socket.writableLength > MAX_BUFFERED_BYTES) socket.destroy();
         else socket.write(text);
@@ -48,7 +52,7 @@ export async function startFeed(engine: ComfyEngine, logger: Logger, command: st
   register({
     pid: process.pid,
     address,
-    comfyUrl: engine.config.comfyUrl,
+    comfyUrl,
     clientId: engine.config.clientId,
     startedAt: Date.now(),
     command,

@@ -1,8 +1,10 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { prepareGeneration } from '../generation/prepare.js';
+import { redactorFor } from '../redact.js';
 import { VERSION } from '../version.js';
 import type { McpDeps, ToolContext } from './deps.js';
 import { INSTRUCTIONS } from './instructions.js';
+import { redactOutgoing } from './redacting-transport.js';
 import { registerTools } from './tools/index.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerResources } from './resources/index.js';
@@ -37,6 +39,11 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
   registerTools(server, ctx);
   registerPrompts(server, ctx);
   registerResources(server, ctx);
+  // Whoever connects this server (stdio, an HTTP session, a test's in-memory pair) gets a
+  // transport whose every outgoing message is redacted of the configured secrets.
+  const redact = redactorFor(deps.config);
+  const connect = server.connect.bind(server);
+  server.connect = (transport) => connect(redactOutgoing(transport, redact));
   return {
     server,
     cleanup: async () => {

@@ -115,3 +115,66 @@ describe('configuration: safety limits and the call log', () => {
     expect(() => loadConfig({ COMFYWIRE_MAX_PROMPT_CHARS: '0' }, { cwd: dir })).toThrow(/COMFYWIRE_MAX_PROMPT_CHARS/);
   });
 });
+
+describe('configuration: credentials', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'comfywire-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('userinfo in COMFYUI_URL becomes basic auth and leaves the URL', () => {
+    const c = loadConfig({ COMFYUI_URL: 'http://alice:s3cr%40t-pw@gpu-box:8188/' }, { cwd: dir });
+    expect(c.comfyUrl).toBe('http://gpu-box:8188');
+    expect(c.auth).toEqual({ kind: 'basic', user: 'alice', password: 's3cr@t-pw' });
+    expect(authHeaders(c.auth)).toEqual({ authorization: `Basic ${Buffer.from('alice:s3cr@t-pw').toString('base64')}` });
+    // A user without a password is a user with an empty one (some proxies take a key as the user name).
+    expect(loadConfig({ COMFYUI_URL: 'https://key123@proxy.example' }, { cwd: dir }).auth).toEqual({ kind: 'basic', user: 'key123', password: '' });
+    expect(loadConfig({ COMFYUI_URL: 'https://key123@proxy.example' }, { cwd: dir }).comfyUrl).toBe('https://proxy.example');
+  });
+
+  it('userinfo in COMFYUI_URL together with another auth style is refused with a hint, the password unprinted', () => {
+    for (const other of [{ COMFYUI_AUTH_TOKEN: 'tok-123456' }, { COMFYUI_AUTH_BASIC: 'bob:pw-123456' }, { COMFYUI_AUTH_HEADER_NAME: 'X-Key', COMFYUI_AUTH_HEADER_VALUE: 'v-123456' }]) {
+      let err: unknown;
+      try {
+        loadConfig({ COMFYUI_URL: 'http://alice:PW-in-url-42@gpu-box:8188', ...other }, { cwd: dir });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigInvalidError);
+      const text = `${(err as ConfigInvalidError).message}\n${(err as ConfigInvalidError).hint}`;
+      expect(text).toMatch(/COMFYUI_URL.*credentials.*COMFYUI_AUTH_/s);
+      expect(text).not.toContain('PW-in-url-42');
+      for (const v of Object.values(other)) if (v.length > 5 && v !== 'X-Key') expect(text).not.toContain(v);
+    }
+  });
+
+  it('an invalid value is quoted without its secrets, and briefly', () => {
+    const cases: Array<[Record<string, string>, string[]]> = [
+      [{ COMFYUI_URL: 'ftp://alice:ftp-secret-1@host' }, ['ftp-secret-1']],
+      [{ DATABASE_URL: 'mysql://db:db-secret-2@h/x' }, ['db-secret-2']],
+      [{ COMFYUI_AUTH_BASIC: 'no-colon-secret-3' }, ['no-colon-secret-3']],
+      [{ COMFYUI_AUTH_HEADER_VALUE: 'header-secret-4' }, ['header-secret-4']],
+      [{ COMFYUI_AUTH_TOKEN: 'token-secret-5', COMFYWIRE_HTTP_TOKEN: 'http-secret-6', COMFYWIRE_HTTP_PORT: 'x' }, ['token-secret-5', 'http-secret-6']],
+      [{ COMFYUI_URL: `http://host/${'x'.repeat(5000)}`, COMFYWIRE_HTTP_PORT: 'y'.repeat(5000) }, []],
+    ];
+    for (const [env, secrets] of cases) {
+      let err: ConfigInvalidError | undefined;
+      try {
+        loadConfig(env, { cwd: dir });
+      } catch (e) {
+        err = e as ConfigInvalidError;
+      }
+      expect(err).toBeInstanceOf(ConfigInvalidError);
+      for (const s of secrets) expect(err!.message).not.toContain(s);
+      expect(err!.message.length).toBeLessThan(1000);
+    }
+    let err: ConfigInvalidError | undefined;
+    try {
+      loadConfig({ COMFYUI_URL: 'ftp://alice:ftp-secret-1@host' }, { cwd: dir });
+    } catch (e) {
+      err = e as ConfigInvalidError;
+    }
+    expect(err!.message).toContain('COMFYUI_URL="ftp://alice:***@host"');
+  });
+});

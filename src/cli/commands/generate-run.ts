@@ -1,5 +1,6 @@
 import { distinctUntilChanged, firstValueFrom, from, map, of, timeout } from 'rxjs';
 import { prepareGeneration } from '../../generation/prepare.js';
+import { redactDeep } from '../../redact.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
 import { createRuntime } from '../runtime.js';
@@ -22,7 +23,7 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
 
     const tty = process.stderr.isTTY === true;
     const render = job.states$
-      .pipe(map(describeJob), distinctUntilChanged())
+      .pipe(map((state) => runtime!.redact(describeJob(state))), distinctUntilChanged())
       .subscribe((line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`));
 
     let interrupted = false;
@@ -55,9 +56,10 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
       );
       return EXIT_FAILURE;
     }
-    return report(final, prepared.seed, opts.json, interrupted);
+    // What ComfyUI said (errors, texts) is printed: redacted like everything else.
+    return report(redactDeep(final, runtime.redact), prepared.seed, opts.json, interrupted);
   } catch (err) {
-    return handleError(err);
+    return handleError(err, runtime?.redact);
   } finally {
     await runtime?.close().catch(() => undefined);
   }

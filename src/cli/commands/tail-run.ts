@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EMPTY, merge, catchError, concatMap, filter, type Observable } from 'rxjs';
 import { authHeaders, loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
+import { redactorFor, redactUrls, type Redactor } from '../../redact.js';
 import { ComfyConnection } from '../../../streams/connection.js';
 import { nodeIdOf, promptIdOf, type ComfyEvent } from '../../../streams/messages.js';
 import { ComfyClient } from '../../comfy/client.js';
@@ -21,7 +22,9 @@ interface Item {
 }
 
 export async function runTail(opts: TailOptions): Promise<number> {
-  const say = (line: string) => process.stderr.write(`${line}\n`);
+  // Attached, the feed comes redacted by the process that serves it; our own config masks the rest.
+  let redact: Redactor = redactUrls;
+  const say = (line: string) => process.stderr.write(`${redact(line)}\n`);
   let items$: Observable<Item>;
   let closeSource: () => Promise<void> = async () => undefined;
 
@@ -48,7 +51,8 @@ export async function runTail(opts: TailOptions): Promise<number> {
     ).pipe(filter((line): line is FeedLine => !('hello' in line)));
   } else {
     const config = loadConfig();
-    const logger = createLogger('warn');
+    redact = redactorFor(config);
+    const logger = createLogger('warn', { redact });
     const connection = new ComfyConnection({
       baseUrl: config.comfyUrl,
       clientId: `comfywire-tail-${randomUUID()}`,
@@ -97,7 +101,7 @@ export async function runTail(opts: TailOptions): Promise<number> {
           const pid = promptIdOf(item.event);
           if (!pid || !pid.startsWith(wanted)) return;
         }
-        process.stdout.write(opts.json ? `${JSON.stringify({ t: item.t, ...item.event })}\n` : `${formatEvent(item.event, item.t, item.node)}\n`);
+        process.stdout.write(redact(opts.json ? `${JSON.stringify({ t: item.t, ...item.event })}\n` : `${formatEvent(item.event, item.t, item.node)}\n`));
       },
       error: (err: Error) => {
         say(`stream failed: ${err.message}`);

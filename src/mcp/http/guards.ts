@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isLoopback } from '../../exposure.js';
 
 /**
  * Request checks for the Streamable HTTP endpoint. A page in a browser can reach a loopback port
@@ -11,12 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** JSON-RPC code for a request refused before it reached the MCP server (implementation-defined range). */
 export const REFUSED_CODE = -32000;
 
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  return h === '::1' || h === '::ffff:127.0.0.1';
-}
+export { isLoopback };
 
 /** host:port as it appears in a Host header (IPv6 in brackets). */
 export function hostPort(host: string, port: number): string {

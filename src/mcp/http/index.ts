@@ -32,6 +32,8 @@ export interface HttpServerHandle {
   port: number;
   /** The token in force: the configured one, or the generated one to print once. */
   token: string;
+  /** Sessions open now (for tests and diagnostics). */
+  openSessions(): number;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     url: `http://${hostPort(host, port)}${MCP_PATH}`,
     port,
     token,
+    openSessions: () => sessions.size,
     close: () =>
       (closing ??= (async () => {
         await sessions.closeAll();
