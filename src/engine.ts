@@ -62,6 +62,11 @@ export class Engine implements ComfyEngine {
       clientId: config.clientId,
       requestTimeoutMs: config.requestTimeoutMs,
       logger,
+      downloadLimits: {
+        maxBytes: config.limits.downloadMaxBytes,
+        timeoutMs: config.limits.downloadTimeoutMs,
+        minBytesPerS: config.limits.downloadMinBytesPerS,
+      },
     }));
     this.connection = new ComfyConnection({
       baseUrl: config.comfyUrl,

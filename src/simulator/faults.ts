@@ -37,12 +37,19 @@ interface StepHold extends StepMatch {
   released: Promise<void>;
 }
 
+/** How /view misbehaves: trickling the file, or sending far more than the file. */
+export type ViewFault =
+  | { kind: 'trickle'; bytesPerChunk: number; everyMs: number }
+  | { kind: 'oversize'; bytes: number; declareLength: boolean };
+
 export const OOM_MESSAGE = 'Allocation on device ';
 export const OOM_TYPE = 'torch.OutOfMemoryError';
 
 export class SimulatorFaults {
   private nodeFaults: NodeFault[] = [];
   private stepHolds: StepHold[] = [];
+  private view: ViewFault | undefined;
+  private historyDelayMs = 0;
 
   constructor(private readonly actions: FaultActions) {}
 
@@ -68,6 +75,45 @@ export class SimulatorFaults {
   /** The node takes `delayMs` longer before it runs. */
   slowNode(match: NodeMatch, delayMs: number): void {
     this.nodeFaults.push({ match, delayMs });
+  }
+
+  /**
+   * GET /view sends `bytesPerChunk` bytes every `everyMs` (timed on the global timers, so a fake
+   * clock moves it): a proxy or a saturated link trickling the file.
+   */
+  trickleViews(bytesPerChunk: number, everyMs: number): void {
+    this.view = { kind: 'trickle', bytesPerChunk, everyMs };
+  }
+
+  /**
+   * GET /view answers `bytes` bytes (the file, then zeros): with that Content-Length, or chunked
+   * without one (`declareLength` false), as a malicious or broken server could.
+   */
+  oversizeViews(bytes: number, declareLength = true): void {
+    this.view = { kind: 'oversize', bytes, declareLength };
+  }
+
+  clearViewFaults(): void {
+    this.view = undefined;
+  }
+
+  /** Internal: how /view misbehaves now, if at all. */
+  get viewFault(): ViewFault | undefined {
+    return this.view;
+  }
+
+  /**
+   * The worker takes a finished prompt out of the queue `ms` before it writes the history entry
+   * (a fork or proxy that stores history apart from the queue): for that long the prompt is in
+   * neither /queue nor /history, although nothing removed it. 0 restores ComfyUI's order.
+   */
+  delayHistoryWrite(ms: number): void {
+    this.historyDelayMs = ms;
+  }
+
+  /** Internal: the gap between leaving the queue and the history entry. */
+  get historyGapMs(): number {
+    return this.historyDelayMs;
   }
 
   clearNodeFaults(): void {
