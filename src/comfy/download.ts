@@ -111,6 +111,11 @@ export async function downloadFile(
   }
 }
 
+/** A reason of ours (the job timeout, say) tells better than "cancelled" why the file is missing. */
+function ourReason(signal: AbortSignal | undefined): ComfywireError | undefined {
+  return signal?.aborted && signal.reason instanceof ComfywireError ? signal.reason : undefined;
+}
+
 interface Target {
   ref: FileRef;
   url: string;
@@ -128,7 +133,7 @@ async function fetchInto(http: ComfyHttp, guard: DownloadGuard, t: Target): Prom
   try {
     response = await http.stream({ method: 'GET', path: '/view', query: t.query, signal: guard.signal, allowStatus: [404] });
   } catch (error) {
-    throw guard.failure ?? error;
+    throw guard.failure ?? ourReason(t.caller) ?? error;
   }
   const { status, body, headers } = response;
   if (status === 404) {
@@ -157,7 +162,7 @@ async function fetchInto(http: ComfyHttp, guard: DownloadGuard, t: Target): Prom
     await rm(tmp, { force: true });
     if (guard.failure) throw guard.failure;
     if (t.caller?.aborted) {
-      throw new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });
+      throw ourReason(t.caller) ?? new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });
     }
     if (error instanceof ComfywireError) throw error;
     if (errorCode(error) === 'UND_ERR_BODY_TIMEOUT') throw idleTimeout(ref, url, http.timeoutMs, received, error);

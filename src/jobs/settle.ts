@@ -29,6 +29,8 @@ export interface SettleDeps {
   logger: Logger;
   /** False when the submitter asked for no downloads. */
   download: boolean;
+  /** Stops the downloads (the CLI's job timeout, the engine closing); its reason is each file's error. */
+  signal?: AbortSignal;
 }
 
 const unsure = (s: JobState): boolean => s.status === 'queued' || s.status === 'running';

@@ -2,6 +2,7 @@ import { distinctUntilChanged, firstValueFrom, from, map, of, timeout } from 'rx
 import { prepareGeneration } from '../../generation/prepare.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
+import { DownloadFailedError, type ComfywireError } from '../../errors.js';
 import { createRuntime } from '../runtime.js';
 import { describeJob } from '../render/progress.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js';
@@ -36,7 +37,16 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
 
     const timeoutMs = (opts.timeout ?? config.jobTimeoutMs / 1000) * 1000;
     // The final state, or undefined once the limit passed (on the global timers, like every limit).
-    const final = await firstValueFrom(from(job.done).pipe(timeout({ first: timeoutMs, with: () => of(undefined) })));
+    let final = await firstValueFrom(from(job.done).pipe(timeout({ first: timeoutMs, with: () => of(undefined) })));
+    if (!final && job.state.endedBy !== undefined) {
+      // The run is over and its outputs are still downloading: the timeout covers the whole job,
+      // so the downloads stop here and the job ends with what came (each missing file says why).
+      process.stderr.write(
+        `${tty ? '\n' : ''}the job finished in ComfyUI, but its outputs were still downloading when the job timeout of ${Math.round(timeoutMs / 1000)} s ` +
+          `(--timeout, COMFYWIRE_JOB_TIMEOUT_MS) passed: downloads stopped.\n`,
+      );
+      final = await engine.stopDownloads(job.promptId, jobTimedOut(timeoutMs));
+    }
     process.off('SIGINT', onSigint);
     render.unsubscribe();
     if (tty) process.stderr.write('\n');
@@ -61,6 +71,13 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
   } finally {
     await runtime?.close().catch(() => undefined);
   }
+}
+
+function jobTimedOut(timeoutMs: number): ComfywireError {
+  return new DownloadFailedError(
+    `stopped: the job timeout of ${Math.round(timeoutMs / 1000)} s (--timeout, COMFYWIRE_JOB_TIMEOUT_MS) passed while it was downloading; the partial file was removed.`,
+    { hint: "Take the file from ComfyUI's output folder, or raise --timeout / COMFYWIRE_JOB_TIMEOUT_MS.", context: { reason: 'job_timeout', timeoutMs } },
+  );
 }
 
 function report(state: JobState, seed: number | undefined, json: boolean, interrupted: boolean): number {
