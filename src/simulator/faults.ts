@@ -20,6 +20,7 @@ export interface FaultActions {
   sendRaw(frame: string | Buffer): void;
   stallSockets(): void;
   unstallSockets(): void;
+  garbleSockets(garbled: boolean): void;
   restart(): Promise<void>;
   setWorkerPaused(paused: boolean): void;
 }
@@ -175,6 +176,14 @@ export class SimulatorFaults {
 
   unstallSockets(): void {
     this.actions.unstallSockets();
+  }
+
+  /**
+   * Every WebSocket message is replaced by a malformed frame, on open sockets and new ones alike,
+   * while pings are still answered: a broken proxy or a hostile server that looks alive.
+   */
+  garbleSockets(garbled = true): void {
+    this.actions.garbleSockets(garbled);
   }
 
   /** A server restart: sockets dropped, queue, history, cache and temp files gone, counter 0. */

@@ -69,6 +69,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     dropSockets: () => hub.terminateAll(),
     sendRaw: (frame) => hub.sendRaw(frame),
     stallSockets: () => { stalled = true; hub.stallAll(); },
+    garbleSockets: (garbled) => hub.setGarbled(garbled),
     unstallSockets: () => { stalled = false; hub.unstallAll(); releaseHungUpgrades(); },
     setWorkerPaused: (paused) => worker?.setPaused(paused),
     restart: async () => {
