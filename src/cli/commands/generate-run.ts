@@ -93,6 +93,7 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
         texts: state.texts,
         error: state.error,
         download_errors: state.downloadErrors,
+        outputs_unknown: state.outputsUnknown,
       })}\n`,
     );
   }
@@ -101,7 +102,12 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
     for (const t of state.texts) process.stderr.write(`text output: ${t}\n`);
     process.stderr.write(`done in ${seconds} s: ${state.downloads.length} file(s) downloaded${seed !== undefined ? `, seed ${seed}` : ''}\n`);
     for (const e of state.downloadErrors) process.stderr.write(`download failed: ${e}\n`);
-    return state.downloadErrors.length > 0 ? EXIT_FAILURE : 0;
+    if (state.outputsUnknown) {
+      process.stderr.write(
+        `outputs unknown: ${state.outputsUnknown} Look in ComfyUI's output folder, or ask get_workflow_status for prompt ${state.promptId} later.\n`,
+      );
+    }
+    return state.downloadErrors.length > 0 || state.outputsUnknown ? EXIT_FAILURE : 0;
   }
   if (state.status === 'error' && state.error) {
     const e = state.error;
