@@ -1,10 +1,10 @@
-import { filter, firstValueFrom, map, race, timer, type Observable, type Subscription } from 'rxjs';
+import { filter, finalize, firstValueFrom, map, race, timer, type Observable, type Subscription } from 'rxjs';
 import type { Config } from './config.js';
 import { authHeaders } from './config.js';
 import { ComfyClient } from './comfy/client.js';
 import { ObjectInfoCache } from './comfy/object-info-cache.js';
 import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
-import { ComfyUnreachableError } from './errors.js';
+import { CancelledError, ComfyUnreachableError, type ComfywireError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { exposureWarning } from './exposure.js';
 import type { CancelOutcome, ComfyEngine, SubmitOptions } from './engine-api.js';
@@ -49,6 +49,10 @@ export class Engine implements ComfyEngine {
   private readonly objectInfoCache: ObjectInfoCache;
   /** Counts socket re-opens, so a submission can tell whether one happened during its POST. */
   private reconnects = 0;
+  /** Jobs whose run is over and whose outputs are being fetched: stopDownloads() / close() end them. */
+  private readonly downloading = new Map<string, AbortController>();
+  /** Set by close(): downloads that would start later are stopped with it too. */
+  private closedDownloads: ComfywireError | undefined;
   private readonly subscriptions: Subscription[] = [];
   private started = false;
 
@@ -63,6 +67,11 @@ export class Engine implements ComfyEngine {
       clientId: config.clientId,
       requestTimeoutMs: config.requestTimeoutMs,
       logger,
+      downloadLimits: {
+        maxBytes: config.limits.downloadMaxBytes,
+        timeoutMs: config.limits.downloadTimeoutMs,
+        minBytesPerS: config.limits.downloadMinBytesPerS,
+      },
     }));
     this.connection = new ComfyConnection({
       baseUrl: config.comfyUrl,
@@ -78,8 +87,14 @@ export class Engine implements ComfyEngine {
     this.jobs = new JobTracker({
       router: this.router,
       recentLimit: config.recentJobs,
-      settle: (state, ctx) =>
-        settleFacts(state, ctx, { client, outputDir: config.outputDir, logger, download: this.submission.takeDownloadWish(state.promptId) }),
+      settle: (state, ctx) => {
+        const downloads = new AbortController();
+        if (this.closedDownloads) downloads.abort(this.closedDownloads);
+        this.downloading.set(state.promptId, downloads);
+        return settleFacts(state, ctx, {
+          client, outputDir: config.outputDir, logger, download: this.submission.takeDownloadWish(state.promptId), signal: downloads.signal,
+        }).pipe(finalize(() => this.downloading.delete(state.promptId)));
+      },
     });
     this.submission = new Submission({
       client,
@@ -166,8 +181,22 @@ export class Engine implements ComfyEngine {
     return this.submission.cancel(promptId);
   }
 
+  /**
+   * Stops the downloads of a job that is settling; each missing file is recorded with `reason`
+   * and the job settles at once. Resolves with the settled state (undefined for an unknown job).
+   */
+  async stopDownloads(promptId: string, reason: ComfywireError): Promise<JobState | undefined> {
+    this.downloading.get(promptId)?.abort(reason);
+    return this.jobs.active(promptId)?.done ?? this.jobs.get(promptId);
+  }
+
   async close(): Promise<void> {
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    // A download must not keep a closing process alive (a server trickling a file would, for ever).
+    const stopped = (this.closedDownloads = new CancelledError('comfywire shut down while the file was downloading; the partial file was removed.', {
+      hint: "Take it from ComfyUI's output folder, or ask get_workflow_status for the job again.",
+    }));
+    for (const controller of this.downloading.values()) controller.abort(stopped);
     await this.jobs.loseAll('comfywire shut down before the job finished; it may still be running in ComfyUI.');
     this.router.close();
     await this.connection.close();

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../src/logger.js';
 import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
 import type { ComfyEvent } from './messages.js';
 import type { FrameReporter } from './parse-frame.js';
+import { frameWarnings, type FrameWarnings } from './frame-warnings.js';
 import { defaultWebSocketFactory, socketSession, type SocketSignal, type WebSocketFactory } from './socket-session.js';
 import { redactUrl, socketUrl } from './socket-url.js';
 
@@ -73,6 +74,7 @@ export class ComfyConnection {
   private readonly scheduler: SchedulerLike;
   private readonly random: () => number;
   private connection: Subscription | undefined;
+  private readonly frameWarnings: FrameWarnings;
   private closing = false;
   private everOpened = false;
   /** retry() numbers the attempts; we keep the last number for reconnected$ and the last delay for decorrelated jitter. */
@@ -86,8 +88,9 @@ export class ComfyConnection {
     this.logger = options.logger ?? createLogger('warn');
     this.scheduler = options.scheduler ?? asyncScheduler;
     this.random = options.random ?? Math.random;
-    const report: FrameReporter = (problem, details) =>
-      this.logger.warn(`Dropped a ComfyUI WebSocket frame: ${problem}`, details);
+    // One line per bad frame would let a misbehaving server flood the log: counted per interval instead.
+    this.frameWarnings = frameWarnings(this.logger, this.scheduler);
+    const report: FrameReporter = this.frameWarnings.report;
 
     const pipeline$ = defer(() =>
       this.closing
@@ -191,6 +194,7 @@ export class ComfyConnection {
   }
 
   private finish(error?: Error): void {
+    this.frameWarnings.stop();
     if (error) this.logger.error(`Gave up on the ComfyUI WebSocket at ${this.url}: ${error.message}`);
     this.setState('closed');
     this.states.complete();

@@ -33,6 +33,8 @@ export type JobFact =
   | { type: 'lost'; data: { reason: string } }
   /** Outputs fetched into the output folder, and the files that failed (`<filename>: <why>`). */
   | { type: 'downloaded'; data: { files: DownloadedFile[]; errors: string[] } }
+  /** A success whose outputs nobody could tell (its `executed` frames lost, /history unreadable). */
+  | { type: 'outputs_unknown'; data: { reason: string } }
   /** Settling itself failed (a bug or a full disk): recorded with the download errors. */
   | { type: 'settle_failed'; data: { message: string } }
   /** The last fact: outputs are final. A job whose outcome is still unknown ends lost with `unknownOutcome`. */
@@ -48,6 +50,7 @@ export const history = (entry: HistoryLike): JobFact => ({ type: 'history', data
 export const lost = (reason: string): JobFact => ({ type: 'lost', data: { reason } });
 export type DownloadedFact = Extract<JobFact, { type: 'downloaded' }>;
 export const downloaded = (files: DownloadedFile[], errors: string[]): DownloadedFact => ({ type: 'downloaded', data: { files, errors } });
+export const outputsUnknown = (reason: string): JobFact => ({ type: 'outputs_unknown', data: { reason } });
 export const settleFailed = (err: unknown): JobFact => ({
   type: 'settle_failed',
   data: { message: String((err as Error | undefined)?.message ?? err) },

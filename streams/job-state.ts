@@ -76,6 +76,8 @@ export interface JobState {
   error?: JobError;
   interrupted?: NodeRef;
   lostReason?: string;
+  /** A success whose outputs could not be determined, and why: not the same as "no files". */
+  outputsUnknown?: string;
   previews: number;
   /**
    * Who ended the run: its end of run on the socket, its history entry, or comfywire (lost,
@@ -295,6 +297,8 @@ export function reduceJob(state: JobState, fact: JobFact, ctx: PromptContext, no
     }
     case 'downloaded':
       return { ...state, downloads: [...state.downloads, ...fact.data.files], downloadErrors: [...state.downloadErrors, ...fact.data.errors] };
+    case 'outputs_unknown':
+      return { ...state, outputsUnknown: fact.data.reason };
     case 'settle_failed':
       return { ...state, downloadErrors: [...state.downloadErrors, fact.data.message] };
     case 'settled': {

@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import {
   AsyncSubject, EMPTY, Subject, catchError, concatWith, defer, filter, finalize, ignoreElements, map, merge,
-  switchMap, take, takeUntil, tap, throwError, timeout, type Observable, type SchedulerLike,
+  share, switchMap, take, takeUntil, tap, throwError, timeout, type Observable, type SchedulerLike,
 } from 'rxjs';
 import { decodeBinaryFrame, isBinaryPayload } from './binary-frames.js';
 import type { ComfyEvent } from './messages.js';
@@ -89,8 +89,17 @@ export function socketSession(options: SessionOptions): Observable<SocketSignal>
       tap(() => socket.send(FEATURE_FLAGS_MESSAGE)),
       map((): SocketSignal => ({ kind: 'open' })),
     );
-    const events$ = wire.message$.pipe(
+    // Each frame decoded once, for the events and for the stall watch alike.
+    let garbage = false;
+    const decoded$ = wire.message$.pipe(
       map((data) => decodeFrame(data, options.report)),
+      tap((event) => {
+        if (event === undefined) garbage = true;
+        else if (isKnown(event)) garbage = false;
+      }),
+      share(),
+    );
+    const events$ = decoded$.pipe(
       filter((event): event is ComfyEvent => event !== undefined),
       map((event): SocketSignal => ({ kind: 'event', event })),
     );
@@ -98,7 +107,11 @@ export function socketSession(options: SessionOptions): Observable<SocketSignal>
       wire.error$.pipe(map((detail): never => { throw new SocketDroppedError(`WebSocket error: ${socketErrorText(detail)}`); })),
       wire.closed$.pipe(map((info): never => { throw droppedByClose(info); })),
     );
-    const alive$ = merge(wire.open$, wire.message$, wire.pong$);
+    // Signs of life: the open, a frame that decodes as a known ComfyUI message, and pongs unless
+    // the last frames were garbage. A socket sending only garbage (its pongs answered by the
+    // socket library, not by ComfyUI) is stalled after stallTimeoutMs, redialed and resynced;
+    // unknown message types (custom nodes) neither count nor spoil the pongs.
+    const alive$ = merge(wire.open$, decoded$.pipe(filter((e) => e !== undefined && isKnown(e))), wire.pong$.pipe(filter(() => !garbage)));
     const pings$ = wire.open$.pipe(take(1), switchMap(() => keepAlive(socket.ping?.bind(socket), options.pingIntervalMs, options.scheduler)));
 
     return merge(opened$, events$, dropped$, pings$, stallWatch(alive$, options.stallTimeoutMs, options.scheduler)).pipe(
@@ -117,6 +130,11 @@ export function socketSession(options: SessionOptions): Observable<SocketSignal>
       }),
     );
   });
+}
+
+/** A message of a type ComfyUI itself sends (custom nodes' own types arrive as 'unknown'). */
+function isKnown(event: ComfyEvent): boolean {
+  return event.type !== 'unknown';
 }
 
 /** A text or binary frame -> ComfyEvent; anything undecodable is reported and dropped. */

@@ -5,6 +5,7 @@ import { authHeaders, type ComfyAuth } from '../config.js';
 import { ComfyHttpError, ParameterInvalidError, type NodeInputProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { downloadFile } from './download.js';
+import type { DownloadLimits } from './download-limits.js';
 import { uploadForm, type UploadOptions, type UploadSource } from './upload-form.js';
 import { ComfyHttp, type HttpRequest, type RetryPolicy } from './http.js';
 import { explainProblems, mapNodeErrors, rejectionFrom400 } from './node-errors.js';
@@ -38,6 +39,8 @@ export interface ComfyClientOptions {
   retry?: Partial<RetryPolicy>;
   /** undici dispatcher; the global one when absent. */
   dispatcher?: Dispatcher;
+  /** Size cap, deadline and least throughput of each download (config.limits); none when absent. */
+  downloadLimits?: DownloadLimits;
 }
 
 export interface SubmitOptions {
@@ -57,6 +60,7 @@ export class ComfyClient {
   readonly clientId: string;
   private readonly http: ComfyHttp;
   private readonly logger: Logger | undefined;
+  private readonly downloadLimits: DownloadLimits | undefined;
 
   constructor(options: ComfyClientOptions) {
     this.http = new ComfyHttp({
@@ -70,6 +74,7 @@ export class ComfyClient {
     this.baseUrl = this.http.baseUrl;
     this.clientId = options.clientId;
     this.logger = options.logger;
+    this.downloadLimits = options.downloadLimits;
   }
 
   /** Queues a prompt. 400 throws PromptRejectedError; a 200 can still carry node errors (dropped outputs). */
@@ -236,8 +241,11 @@ export class ComfyClient {
     return this.http.url('/view', { filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type, preview });
   }
 
-  /** Streams the file into `destDir` (never overwriting, never escaping it). */
+  /**
+   * Streams the file into `destDir` (never overwriting, never escaping it), within the client's
+   * download limits (size cap, deadline, least throughput).
+   */
   download(ref: FileRef, destDir: string, opts: { signal?: AbortSignal } = {}): Promise<{ path: string; bytes: number }> {
-    return downloadFile(this.http, ref, destDir, opts);
+    return downloadFile(this.http, ref, destDir, { ...opts, limits: this.downloadLimits });
   }
 }

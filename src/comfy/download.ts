@@ -7,6 +7,7 @@ import type { FileRef } from '../../streams/messages.js';
 import { CancelledError, ComfywireError, DownloadFailedError } from '../errors.js';
 import type { ComfyHttp } from './http.js';
 import { errorCode } from './http-errors.js';
+import { DownloadGuard, NO_DOWNLOAD_LIMITS, declaredTooLarge, describeRef, type DownloadLimits } from './download-limits.js';
 import { assertRealDirInside, safeTarget } from './safe-path.js';
 
 /**
@@ -70,10 +71,6 @@ function discard(body: NodeJS.ReadableStream & { destroy(): unknown }): void {
   body.destroy();
 }
 
-function describeRef(ref: FileRef): string {
-  return `${ref.type}/${ref.subfolder ? `${ref.subfolder}/` : ''}${ref.filename}`;
-}
-
 /**
  * The body went silent for the client's request timeout (undici's bodyTimeout: the wait between
  * chunks, so a slow but steady download of any length is never cut; only a stopped one is).
@@ -89,16 +86,56 @@ function idleTimeout(ref: FileRef, url: string, idleMs: number, received: number
   );
 }
 
+export interface DownloadOptions {
+  signal?: AbortSignal | undefined;
+  /** Size cap, deadline and least throughput of this file; none when absent. */
+  limits?: DownloadLimits | undefined;
+}
+
 export async function downloadFile(
   http: ComfyHttp,
   ref: FileRef,
   destDir: string,
-  opts: { signal?: AbortSignal | undefined } = {},
+  opts: DownloadOptions = {},
 ): Promise<{ path: string; bytes: number }> {
   const { dir, name } = safeTarget(destDir, ref); // before any network or disk work
   const query = { filename: ref.filename, subfolder: ref.subfolder ?? '', type: ref.type };
   const url = http.url('/view', query);
-  const { status, body } = await http.stream({ method: 'GET', path: '/view', query, signal: opts.signal, allowStatus: [404] });
+  const limits = opts.limits ?? NO_DOWNLOAD_LIMITS;
+  // From the request on: the deadline covers the wait for headers too.
+  const guard = new DownloadGuard(ref, url, limits, opts.signal);
+  try {
+    return await fetchInto(http, guard, { ref, url, query, dir, name, destDir, limits, caller: opts.signal });
+  } finally {
+    guard.stop();
+  }
+}
+
+/** A reason of ours (the job timeout, say) tells better than "cancelled" why the file is missing. */
+function ourReason(signal: AbortSignal | undefined): ComfywireError | undefined {
+  return signal?.aborted && signal.reason instanceof ComfywireError ? signal.reason : undefined;
+}
+
+interface Target {
+  ref: FileRef;
+  url: string;
+  query: Record<string, string>;
+  dir: string;
+  name: string;
+  destDir: string;
+  limits: DownloadLimits;
+  caller: AbortSignal | undefined;
+}
+
+async function fetchInto(http: ComfyHttp, guard: DownloadGuard, t: Target): Promise<{ path: string; bytes: number }> {
+  const { ref, url } = t;
+  let response: Awaited<ReturnType<ComfyHttp['stream']>>;
+  try {
+    response = await http.stream({ method: 'GET', path: '/view', query: t.query, signal: guard.signal, allowStatus: [404] });
+  } catch (error) {
+    throw guard.failure ?? ourReason(t.caller) ?? error;
+  }
+  const { status, body, headers } = response;
   if (status === 404) {
     discard(body);
     throw new DownloadFailedError(`ComfyUI has no file ${describeRef(ref)} (HTTP 404).`, {
@@ -106,27 +143,33 @@ export async function downloadFile(
       context: { url, status },
     });
   }
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > t.limits.maxBytes) {
+    discard(body);
+    throw declaredTooLarge(ref, url, declared, t.limits.maxBytes);
+  }
 
-  const tmp = join(dir, `.comfywire-${randomUUID()}.part`);
+  const tmp = join(t.dir, `.comfywire-${randomUUID()}.part`);
   try {
-    await mkdir(dir, { recursive: true });
-    await assertRealDirInside(destDir, dir);
-    await pipeline(body, createWriteStream(tmp, { flags: 'wx' }), opts.signal ? { signal: opts.signal } : {});
+    await mkdir(t.dir, { recursive: true });
+    await assertRealDirInside(t.destDir, t.dir);
+    await pipeline(body, guard.counter(), createWriteStream(tmp, { flags: 'wx' }), { signal: guard.signal });
     const { size } = await stat(tmp);
-    return { path: await placeWithoutOverwrite(tmp, dir, name), bytes: size };
+    return { path: await placeWithoutOverwrite(tmp, t.dir, t.name), bytes: size };
   } catch (error) {
     discard(body);
     const received = await stat(tmp).then((st) => st.size, () => 0);
     await rm(tmp, { force: true });
-    if (opts.signal?.aborted) {
-      throw new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });
+    if (guard.failure) throw guard.failure;
+    if (t.caller?.aborted) {
+      throw ourReason(t.caller) ?? new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });
     }
     if (error instanceof ComfywireError) throw error;
     if (errorCode(error) === 'UND_ERR_BODY_TIMEOUT') throw idleTimeout(ref, url, http.timeoutMs, received, error);
     throw new DownloadFailedError(`Downloading ${describeRef(ref)} from ${url} failed: ${(error as Error).message}`, {
       cause: error,
       hint: 'The connection broke or the disk refused the write; check free space and permissions of the destination, then retry.',
-      context: { url, destDir },
+      context: { url, destDir: t.destDir },
     });
   }
 }

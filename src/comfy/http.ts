@@ -89,7 +89,7 @@ export class ComfyHttp {
    * A GET whose 2xx body the caller streams. No total deadline (a large file may take minutes):
    * the timeout applies to the wait for headers and to each silence between body chunks.
    */
-  stream(req: HttpRequest): Promise<{ status: number; body: Readable }> {
+  stream(req: HttpRequest): Promise<{ status: number; body: Readable; headers: Record<string, string | string[] | undefined> }> {
     const url = this.url(req.path, req.query);
     return this.withRetry(req, url, async () => {
       const ctx: TransportContext = { url, timeoutMs: this.timeoutMs, callerSignal: req.signal };
@@ -106,9 +106,9 @@ export class ComfyHttp {
       } catch (error) {
         throw transportError(error, ctx);
       }
-      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: res.body };
+      if (res.statusCode >= 200 && res.statusCode < 300) return { status: res.statusCode, body: res.body, headers: res.headers };
       const text = await res.body.text().catch(() => '');
-      if (req.allowStatus?.includes(res.statusCode)) return { status: res.statusCode, body: Readable.from([text]) };
+      if (req.allowStatus?.includes(res.statusCode)) return { status: res.statusCode, body: Readable.from([text]), headers: res.headers };
       throw statusError(req.method, url, res.statusCode, text);
     });
   }

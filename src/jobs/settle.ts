@@ -1,8 +1,8 @@
 import { EMPTY, catchError, concat, concatMap, defer, lastValueFrom, of, retry, scan, throwError, timer, type Observable } from 'rxjs';
 import type { ComfyClient } from '../comfy/client.js';
-import { describeError } from '../errors.js';
+import { ComfywireError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { history, lost, settled, type JobFact } from '../../streams/job-facts.js';
+import { history, lost, outputsUnknown, settled, type JobFact } from '../../streams/job-facts.js';
 import { reduceJob, type JobState, type PromptContext } from '../../streams/job-state.js';
 import { fetchOutputs } from './download-outputs.js';
 
@@ -29,6 +29,8 @@ export interface SettleDeps {
   logger: Logger;
   /** False when the submitter asked for no downloads. */
   download: boolean;
+  /** Stops the downloads (the CLI's job timeout, the engine closing); its reason is each file's error. */
+  signal?: AbortSignal;
 }
 
 const unsure = (s: JobState): boolean => s.status === 'queued' || s.status === 'running';
@@ -55,8 +57,10 @@ export function settleJob(state: JobState, ctx: PromptContext, deps: SettleDeps)
  */
 function readHistory(state: JobState, deps: SettleDeps): Observable<JobFact> {
   const id = state.promptId;
+  let lastError: string | undefined;
   const read$ = defer(() => deps.client.getHistory(id)).pipe(
     catchError((err: unknown) => {
+      lastError = err instanceof ComfywireError ? err.message : describeError(err);
       deps.logger.warn(`history for ${id} unavailable: ${describeError(err)}`);
       return of(undefined);
     }),
@@ -65,6 +69,17 @@ function readHistory(state: JobState, deps: SettleDeps): Observable<JobFact> {
   return read$.pipe(
     // No wait after the last read: nothing would read history after it.
     retry({ count: HISTORY_RETRIES - 1, delay: (_err, attempt) => timer(HISTORY_RETRY_DELAY_MS * attempt) }),
-    catchError(() => (unsure(state) ? of(lost(NO_HISTORY)) : EMPTY)),
+    catchError(() => (unsure(state) ? of(lost(NO_HISTORY)) : of(outputsUnknown(unknownOutputs(lastError))))),
   );
+}
+
+/**
+ * Only a success reaches here (settleFacts reads history for a success only when the socket gave
+ * no outputs): without history nobody can tell whether it made files, so it must not say "none".
+ */
+function unknownOutputs(historyError: string | undefined): string {
+  const why = historyError
+    ? `ComfyUI's history could not be read (${historyError.slice(0, 300)})`
+    : 'ComfyUI has no history entry for it (history cleared or ComfyUI restarted)';
+  return `The socket did not deliver the run's outputs and ${why}.`;
 }

@@ -17,6 +17,14 @@ export function filesText(view: JobView): string[] {
   return lines;
 }
 
+/** A success without known outputs: say so, why, and what to do, never "no files". */
+export function outputsUnknownText(promptId: string, reason: string): string {
+  return (
+    `But its outputs could not be determined: ${reason} ` +
+    `Call get_workflow_status with prompt_id "${promptId}" later (ComfyUI may answer then), or look in ComfyUI's output folder.`
+  );
+}
+
 export function jobText(view: JobView): string {
   const id = view.prompt_id;
   const lines: string[] = [];
@@ -44,6 +52,7 @@ export function jobText(view: JobView): string {
       }
       lines.push(`Job ${id} succeeded in ${secs(view.duration_ms)}${view.workflow ? ` (workflow ${view.workflow})` : ''}.`);
       if (view.files.length + view.missing_files.length > 0) lines.push('Files:', ...filesText(view));
+      else if (view.outputs_unknown) lines.push(outputsUnknownText(view.prompt_id, view.outputs_unknown));
       else lines.push('It produced no files.');
       break;
     case 'error': {

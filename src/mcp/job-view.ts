@@ -41,6 +41,7 @@ export const JobViewSchema = z.object({
   error: JobErrorSchema.optional(),
   interrupted_at: NodeRefSchema.optional(),
   lost_reason: z.string().optional(),
+  outputs_unknown: z.string().optional().describe('A success whose outputs could not be determined, and why'),
 });
 export type JobView = z.infer<typeof JobViewSchema>;
 
@@ -106,5 +107,6 @@ export async function jobView(state: JobState, deps: DiagnoseDeps, options: JobV
   }
   if (state.interrupted) view.interrupted_at = ref(state.interrupted);
   if (state.lostReason !== undefined) view.lost_reason = state.lostReason;
+  if (state.outputsUnknown !== undefined) view.outputs_unknown = state.outputsUnknown;
   return view;
 }

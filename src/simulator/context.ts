@@ -1,6 +1,7 @@
 import type { ObjectInfo } from '../comfy/types.js';
 import type { Logger } from '../logger.js';
 import type { DataDir } from './data-dir.js';
+import type { SimulatorFaults } from './faults.js';
 import type { Executor } from './executor.js';
 import type { HistoryStore } from './history-store.js';
 import type { PromptQueue } from './prompt-queue.js';
@@ -15,6 +16,7 @@ export interface SimContext {
   executor: Executor;
   worker: Worker;
   files: DataDir;
+  faults: SimulatorFaults;
   checkpoints: readonly string[];
   objectInfo(): ObjectInfo;
   logger?: Logger;

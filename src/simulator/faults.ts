@@ -20,6 +20,7 @@ export interface FaultActions {
   sendRaw(frame: string | Buffer): void;
   stallSockets(): void;
   unstallSockets(): void;
+  garbleSockets(garbled: boolean): void;
   restart(): Promise<void>;
   setWorkerPaused(paused: boolean): void;
 }
@@ -37,12 +38,19 @@ interface StepHold extends StepMatch {
   released: Promise<void>;
 }
 
+/** How /view misbehaves: trickling the file, or sending far more than the file. */
+export type ViewFault =
+  | { kind: 'trickle'; bytesPerChunk: number; everyMs: number }
+  | { kind: 'oversize'; bytes: number; declareLength: boolean };
+
 export const OOM_MESSAGE = 'Allocation on device ';
 export const OOM_TYPE = 'torch.OutOfMemoryError';
 
 export class SimulatorFaults {
   private nodeFaults: NodeFault[] = [];
   private stepHolds: StepHold[] = [];
+  private view: ViewFault | undefined;
+  private historyDelayMs = 0;
 
   constructor(private readonly actions: FaultActions) {}
 
@@ -68,6 +76,45 @@ export class SimulatorFaults {
   /** The node takes `delayMs` longer before it runs. */
   slowNode(match: NodeMatch, delayMs: number): void {
     this.nodeFaults.push({ match, delayMs });
+  }
+
+  /**
+   * GET /view sends `bytesPerChunk` bytes every `everyMs` (timed on the global timers, so a fake
+   * clock moves it): a proxy or a saturated link trickling the file.
+   */
+  trickleViews(bytesPerChunk: number, everyMs: number): void {
+    this.view = { kind: 'trickle', bytesPerChunk, everyMs };
+  }
+
+  /**
+   * GET /view answers `bytes` bytes (the file, then zeros): with that Content-Length, or chunked
+   * without one (`declareLength` false), as a malicious or broken server could.
+   */
+  oversizeViews(bytes: number, declareLength = true): void {
+    this.view = { kind: 'oversize', bytes, declareLength };
+  }
+
+  clearViewFaults(): void {
+    this.view = undefined;
+  }
+
+  /** Internal: how /view misbehaves now, if at all. */
+  get viewFault(): ViewFault | undefined {
+    return this.view;
+  }
+
+  /**
+   * The worker takes a finished prompt out of the queue `ms` before it writes the history entry
+   * (a fork or proxy that stores history apart from the queue): for that long the prompt is in
+   * neither /queue nor /history, although nothing removed it. 0 restores ComfyUI's order.
+   */
+  delayHistoryWrite(ms: number): void {
+    this.historyDelayMs = ms;
+  }
+
+  /** Internal: the gap between leaving the queue and the history entry. */
+  get historyGapMs(): number {
+    return this.historyDelayMs;
   }
 
   clearNodeFaults(): void {
@@ -129,6 +176,14 @@ export class SimulatorFaults {
 
   unstallSockets(): void {
     this.actions.unstallSockets();
+  }
+
+  /**
+   * Every WebSocket message is replaced by a malformed frame, on open sockets and new ones alike,
+   * while pings are still answered: a broken proxy or a hostile server that looks alive.
+   */
+  garbleSockets(garbled = true): void {
+    this.actions.garbleSockets(garbled);
   }
 
   /** A server restart: sockets dropped, queue, history, cache and temp files gone, counter 0. */

@@ -69,6 +69,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     dropSockets: () => hub.terminateAll(),
     sendRaw: (frame) => hub.sendRaw(frame),
     stallSockets: () => { stalled = true; hub.stallAll(); },
+    garbleSockets: (garbled) => hub.setGarbled(garbled),
     unstallSockets: () => { stalled = false; hub.unstallAll(); releaseHungUpgrades(); },
     setWorkerPaused: (paused) => worker?.setPaused(paused),
     restart: async () => {
@@ -81,8 +82,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
   });
   executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
-  worker = new Worker({ queue, executor, history, hub, cache, historyWriteDelayMs: options.historyWriteDelayMs });
-  const ctx: SimContext = { queue, history, hub, executor, worker, files, checkpoints: SIMULATOR_CHECKPOINTS, objectInfo, logger: options.logger };
+  worker = new Worker({ queue, executor, history, hub, cache, faults, historyWriteDelayMs: options.historyWriteDelayMs });
+  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: SIMULATOR_CHECKPOINTS, objectInfo, logger: options.logger };
   const { server, wss, releaseHung } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
   releaseHungUpgrades = releaseHung;
   await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 import type { OutputCache } from './cache.js';
 import { sleep } from './clock.js';
 import type { Executor } from './executor.js';
+import type { SimulatorFaults } from './faults.js';
 import type { HistoryStore } from './history-store.js';
 import type { PromptQueue } from './prompt-queue.js';
 import { clientTarget, type WsHub } from './ws-hub.js';
@@ -29,7 +30,7 @@ export class Worker {
   private freeMemoryRequested = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly deps: { queue: PromptQueue; executor: Executor; history: HistoryStore; hub: WsHub; cache: OutputCache; historyWriteDelayMs?: number }) {}
+  constructor(private readonly deps: { queue: PromptQueue; executor: Executor; history: HistoryStore; hub: WsHub; cache: OutputCache; faults?: SimulatorFaults; historyWriteDelayMs?: number }) {}
 
   start(): void {
     this.loop = this.run();
@@ -83,8 +84,17 @@ export class Worker {
       // The terminal message is out; the entry is not written yet (see above).
       await sleep(this.deps.historyWriteDelayMs ?? DEFAULT_HISTORY_WRITE_DELAY_MS, signal);
       if (signal.aborted) continue;
-      history.add(item.promptId, entry);
-      queue.finishRunning();
+      const gapMs = this.deps.faults?.historyGapMs ?? 0;
+      if (gapMs > 0) {
+        // Fault: out of the queue first, into history later (ComfyUI does both under one lock).
+        queue.finishRunning();
+        await sleep(gapMs, signal);
+        if (signal.aborted) continue;
+        history.add(item.promptId, entry);
+      } else {
+        history.add(item.promptId, entry);
+        queue.finishRunning();
+      }
       // main.py: only when server.client_id is not None (a null client_id counts as absent).
       const target = clientTarget(item.extraData);
       if (target !== undefined) hub.send('executing', { node: null, prompt_id: item.promptId }, target);

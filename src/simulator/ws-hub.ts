@@ -38,6 +38,9 @@ export class WsHub {
   private readonly features = new Map<string, Record<string, unknown>>();
   private readonly all = new Set<WebSocket>();
   private readonly stalled = new Set<WebSocket>();
+  /** Fault: every frame replaced by garbage (the socket stays open and answers pings). */
+  private garbled = false;
+  private garbageCount = 0;
 
   constructor(private readonly hooks: ConnectHooks, private readonly logger?: Logger) {}
 
@@ -85,12 +88,21 @@ export class WsHub {
 
   /** `sid` undefined means broadcast; a sid with no open socket drops the message. */
   send(type: string, data: unknown, sid: string | undefined): void {
-    const text = JSON.stringify({ type, data });
+    const text = this.garbled ? this.garbage() : JSON.stringify({ type, data });
     for (const ws of this.targets(sid)) ws.send(text);
   }
 
   sendBinary(frame: Buffer, sid: string | undefined): void {
-    for (const ws of this.targets(sid)) ws.send(frame, { binary: true });
+    for (const ws of this.targets(sid)) ws.send(this.garbled ? this.garbage() : frame, { binary: !this.garbled });
+  }
+
+  /** Fault: from now on every message (targeted or broadcast) goes out as garbage; pings are still answered. */
+  setGarbled(garbled: boolean): void {
+    this.garbled = garbled;
+  }
+
+  private garbage(): string {
+    return `\u0000garbage ${++this.garbageCount} {not json`;
   }
 
   private targets(sid: string | undefined): WebSocket[] {
@@ -101,7 +113,7 @@ export class WsHub {
   }
 
   private sendTo(ws: WebSocket, type: string, data: unknown): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type, data }));
+    if (ws.readyState === ws.OPEN) ws.send(this.garbled ? this.garbage() : JSON.stringify({ type, data }));
   }
 
   /** Fault: a raw frame to every live socket, as a buggy custom node or proxy might send. */

@@ -72,8 +72,9 @@ describe('renders longer than a minute, on the wall clock', () => {
     // The queued job ran after it; get_workflow_status follows it to its files.
     const done = await eventually(async () => {
       const status = (await client.callTool({ name: 'get_workflow_status', arguments: { prompt_id: queued.prompt_id } })) as CallToolResult;
-      const job = (status.structuredContent as { job?: { status: string } & Files }).job;
-      return job?.status === 'success' ? job : undefined;
+      const job = (status.structuredContent as { job?: { status: string; settled: boolean } & Files }).job;
+      // Settled: a success whose files are still downloading has none to show yet (seen under load).
+      return job?.status === 'success' && job.settled ? job : undefined;
     }, 60_000, 500);
     expect(existsSync(done.files[0]!.path)).toBe(true);
     expect(server.stderr()).not.toMatch(/not found/i);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGenerate } from '../../src/cli/commands/generate-run.js';
@@ -104,5 +104,37 @@ describe(`generate's job timeout (default ${LIMIT / MIN} min)`, () => {
     void comfy.getQueue().then((q) => (queue = q));
     await untilReal(() => queue !== undefined);
     expect(queue!.running.map((i) => i.promptId)).toEqual([r.promptId]);
+  });
+});
+
+describe('the job timeout covers the downloads too', () => {
+  it('a render ending 60 s before the limit whose file trickles (1 byte a second): at 30 min exactly the download stops, exit 1, nothing partial left', async () => {
+    process.env['COMFYWIRE_DOWNLOAD_TIMEOUT_MS'] = String(2 * HOUR);
+    process.env['COMFYWIRE_DOWNLOAD_MIN_KBPS'] = '0';
+    sim.faults.trickleViews(1, S);
+    const r = await generate(LIMIT - 60 * S, { json: true });
+    expect(r.code).toBe(1);
+    const stopped = stderr.find((l) => l.text.startsWith('the job finished in ComfyUI'))!;
+    expect(stopped.text).toBe(
+      'the job finished in ComfyUI, but its outputs were still downloading when the job timeout of 1800 s (--timeout, COMFYWIRE_JOB_TIMEOUT_MS) passed: downloads stopped.\n',
+    );
+    expect(stopped.at - r.submittedAt).toBe(LIMIT);
+    const out = JSON.parse(stdout) as { status: string; files: string[]; download_errors: string[] };
+    expect(out.status).toBe('success');
+    expect(out.files).toEqual([]);
+    expect(out.download_errors).toHaveLength(1);
+    expect(out.download_errors[0]).toMatch(/^\S+\.png: stopped: the job timeout of 1800 s \(--timeout, COMFYWIRE_JOB_TIMEOUT_MS\) passed while it was downloading/);
+    expect(readdirSync(outputDir, { recursive: true }).filter((f) => String(f).endsWith('.part'))).toEqual([]);
+  });
+
+  it('the per-file deadline ends a trickle before the job timeout: exit 1 with the error naming the file, the limit and the variable', async () => {
+    process.env['COMFYWIRE_DOWNLOAD_TIMEOUT_MS'] = String(20 * S);
+    process.env['COMFYWIRE_DOWNLOAD_MIN_KBPS'] = '0';
+    sim.faults.trickleViews(1, S);
+    const r = await generate(LIMIT - 40 * S);
+    expect(r.code).toBe(1);
+    expect(r.lines).toMatch(/done in \d+\.\d s: 0 file\(s\) downloaded/);
+    expect(r.lines).toMatch(/download failed: \S+\.png: Downloading output\/\S+\.png took longer than the 20 s limit per file \(COMFYWIRE_DOWNLOAD_TIMEOUT_MS\)/);
+    expect(stderr.some((l) => l.text.startsWith('still running after'))).toBe(false);
   });
 });

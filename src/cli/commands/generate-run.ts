@@ -3,6 +3,7 @@ import { prepareGeneration } from '../../generation/prepare.js';
 import { redactDeep } from '../../redact.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
+import { DownloadFailedError, type ComfywireError } from '../../errors.js';
 import { createRuntime } from '../runtime.js';
 import { describeJob } from '../render/progress.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js';
@@ -37,7 +38,16 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
 
     const timeoutMs = (opts.timeout ?? config.jobTimeoutMs / 1000) * 1000;
     // The final state, or undefined once the limit passed (on the global timers, like every limit).
-    const final = await firstValueFrom(from(job.done).pipe(timeout({ first: timeoutMs, with: () => of(undefined) })));
+    let final = await firstValueFrom(from(job.done).pipe(timeout({ first: timeoutMs, with: () => of(undefined) })));
+    if (!final && job.state.endedBy !== undefined) {
+      // The run is over and its outputs are still downloading: the timeout covers the whole job,
+      // so the downloads stop here and the job ends with what came (each missing file says why).
+      process.stderr.write(
+        `${tty ? '\n' : ''}the job finished in ComfyUI, but its outputs were still downloading when the job timeout of ${Math.round(timeoutMs / 1000)} s ` +
+          `(--timeout, COMFYWIRE_JOB_TIMEOUT_MS) passed: downloads stopped.\n`,
+      );
+      final = await engine.stopDownloads(job.promptId, jobTimedOut(timeoutMs));
+    }
     process.off('SIGINT', onSigint);
     render.unsubscribe();
     if (tty) process.stderr.write('\n');
@@ -65,6 +75,13 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
   }
 }
 
+function jobTimedOut(timeoutMs: number): ComfywireError {
+  return new DownloadFailedError(
+    `stopped: the job timeout of ${Math.round(timeoutMs / 1000)} s (--timeout, COMFYWIRE_JOB_TIMEOUT_MS) passed while it was downloading; the partial file was removed.`,
+    { hint: "Take the file from ComfyUI's output folder, or raise --timeout / COMFYWIRE_JOB_TIMEOUT_MS.", context: { reason: 'job_timeout', timeoutMs } },
+  );
+}
+
 function report(state: JobState, seed: number | undefined, json: boolean, interrupted: boolean): number {
   const seconds = state.endedAt && state.submittedAt ? ((state.endedAt - state.submittedAt) / 1000).toFixed(1) : '?';
   if (json) {
@@ -78,6 +95,7 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
         texts: state.texts,
         error: state.error,
         download_errors: state.downloadErrors,
+        outputs_unknown: state.outputsUnknown,
       })}\n`,
     );
   }
@@ -86,7 +104,12 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
     for (const t of state.texts) process.stderr.write(`text output: ${t}\n`);
     process.stderr.write(`done in ${seconds} s: ${state.downloads.length} file(s) downloaded${seed !== undefined ? `, seed ${seed}` : ''}\n`);
     for (const e of state.downloadErrors) process.stderr.write(`download failed: ${e}\n`);
-    return state.downloadErrors.length > 0 ? EXIT_FAILURE : 0;
+    if (state.outputsUnknown) {
+      process.stderr.write(
+        `outputs unknown: ${state.outputsUnknown} Look in ComfyUI's output folder, or ask get_workflow_status for prompt ${state.promptId} later.\n`,
+      );
+    }
+    return state.downloadErrors.length > 0 || state.outputsUnknown ? EXIT_FAILURE : 0;
   }
   if (state.status === 'error' && state.error) {
     const e = state.error;

@@ -5,7 +5,7 @@ import type { JobState } from '../../../streams/job-state.js';
 import type { CancelOutcome } from '../../engine.js';
 import type { Logger } from '../../logger.js';
 import { inlineImage, MAX_INLINE_IMAGES } from '../inline-image.js';
-import { filesText } from '../job-text.js';
+import { filesText, outputsUnknownText } from '../job-text.js';
 import type { JobView } from '../job-view.js';
 import { MissingFileSchema, OutputFileSchema } from '../outputs.js';
 
@@ -72,6 +72,7 @@ export async function successResult(state: JobState, view: JobView, facts: Gener
     `Generated with workflow ${facts.workflow} in ${seconds}: prompt_id ${state.promptId}${facts.seed !== undefined ? `, seed ${facts.seed}` : ''}.`,
   ];
   if (view.files.length + view.missing_files.length) lines.push('Files (full size):', ...filesText(view));
+  else if (view.outputs_unknown) lines.push(outputsUnknownText(state.promptId, view.outputs_unknown));
   else lines.push('The workflow produced no files.');
   if (state.texts.length) lines.push('Text outputs:', ...state.texts.map((t) => `> ${t}`));
   lines.push(...facts.notes);

@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import type { ViewFault } from '../faults.js';
 import path from 'node:path';
 import { FOLDER_TYPES, type FolderType } from '../data-dir.js';
 import { HttpError } from '../http-util.js';
@@ -59,12 +61,15 @@ export const viewRoutes: Route[] = [
       if (!info?.isFile()) throw new HttpError(404);
       const ext = path.extname(file).toLowerCase();
       const type = UNSAFE.has(ext) ? 'application/octet-stream' : (MIME[ext] ?? 'application/octet-stream');
+      const fault = ctx.faults.viewFault;
+      const length = fault?.kind === 'oversize' ? (fault.declareLength ? fault.bytes : undefined) : info.size;
       res.writeHead(200, {
         'Content-Type': type,
-        'Content-Length': info.size,
+        ...(length !== undefined ? { 'Content-Length': length } : {}),
         'Content-Disposition': `filename="${path.basename(file)}"`,
       });
       if (req.method === 'HEAD') return void res.end();
+      if (fault) return sendFaulty(res, await readFile(file), fault);
       // Streamed: a 500 MB video never sits in memory.
       await new Promise<void>((resolve, reject) => {
         const stream = createReadStream(file);
@@ -75,3 +80,47 @@ export const viewRoutes: Route[] = [
     },
   },
 ];
+
+/**
+ * The file trickled (a chunk every `everyMs`, on the global timers) or followed by zeros up to
+ * `bytes`; stops when the client goes away.
+ */
+async function sendFaulty(res: ServerResponse, data: Buffer, fault: ViewFault): Promise<void> {
+  if (fault.kind === 'oversize') {
+    const pad = Buffer.alloc(64 * 1024);
+    res.write(data.subarray(0, fault.bytes));
+    for (let left = fault.bytes - data.length; left > 0 && !res.destroyed; left -= pad.length) {
+      // Backpressure: a client that stops reading holds the server here, not in memory.
+      if (!res.write(left >= pad.length ? pad : pad.subarray(0, left))) await drainedOrClosed(res);
+    }
+    res.end();
+    return;
+  }
+  await new Promise<void>((resolve) => {
+    let offset = 0;
+    const next = (): void => {
+      if (res.destroyed) return resolve();
+      res.write(data.subarray(offset, offset + fault.bytesPerChunk));
+      offset += fault.bytesPerChunk;
+      if (offset >= data.length) {
+        res.end();
+        return resolve();
+      }
+      setTimeout(next, fault.everyMs);
+    };
+    res.on('close', () => resolve());
+    next();
+  });
+}
+
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
