@@ -112,8 +112,9 @@ export function promptContext(prompt: ApiPrompt | undefined): PromptContext {
 export function initialJobState(promptId: string, submittedAt: number, workflow?: string): JobState {
   // Every key, present from the start and always in this order: the reducer's spreads then keep
   // one object shape, and reduceJob stays monomorphic (keys added in varying orders cost about
-  // a third more per fact; bench/latency.ts).
-  return {
+  // a third more per fact; bench/latency.ts). The type makes a key added to JobState a compile
+  // error here until it is listed.
+  const state: { [K in keyof Required<JobState>]: JobState[K] } = {
     promptId,
     status: 'queued',
     workflow,
@@ -134,10 +135,12 @@ export function initialJobState(promptId: string, submittedAt: number, workflow?
     error: undefined,
     interrupted: undefined,
     lostReason: undefined,
+    outputsUnknown: undefined,
     previews: 0,
     endedBy: undefined,
     settled: false,
   };
+  return state;
 }
 
 export function nodeRef(ctx: PromptContext, id: string, classType?: string): NodeRef {
