@@ -11,8 +11,8 @@ export class RecentJobs {
 
   add(state: JobState): void {
     this.jobs.delete(state.promptId);
-    const { nodes: _nodes, ...rest } = state;
-    this.jobs.set(state.promptId, { ...rest, nodes: {} });
+    // Same keys in the same order (a spread, not a rest-and-add): the reducer sees one shape.
+    this.jobs.set(state.promptId, { ...state, nodes: {} });
     while (this.jobs.size > this.limit) {
       const oldest = this.jobs.keys().next().value as string;
       this.jobs.delete(oldest);
