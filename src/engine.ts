@@ -88,12 +88,14 @@ export class Engine implements ComfyEngine {
       router: this.router,
       recentLimit: config.recentJobs,
       settle: (state, ctx) => {
+        const deps = { client, outputDir: config.outputDir, logger, download: this.submission.takeDownloadWish(state.promptId) };
+        // No downloads, nothing to stop: the stop handle is made only when there may be some (it
+        // costs a few microseconds on every job's critical path otherwise; bench/latency.ts).
+        if (!deps.download) return settleFacts(state, ctx, deps);
         const downloads = new AbortController();
         if (this.closedDownloads) downloads.abort(this.closedDownloads);
         this.downloading.set(state.promptId, downloads);
-        return settleFacts(state, ctx, {
-          client, outputDir: config.outputDir, logger, download: this.submission.takeDownloadWish(state.promptId), signal: downloads.signal,
-        }).pipe(finalize(() => this.downloading.delete(state.promptId)));
+        return settleFacts(state, ctx, { ...deps, signal: downloads.signal }).pipe(finalize(() => this.downloading.delete(state.promptId)));
       },
     });
     this.submission = new Submission({
