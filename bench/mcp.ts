@@ -27,7 +27,11 @@ export async function benchMcp(calls = 150, starts = 7): Promise<Figure[]> {
   const arrivals = new Map<string, number>();
   const config = loadConfig({}, {
     envFile: join(dir, 'none.env'),
-    overrides: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: dir, COMFYWIRE_WORKFLOWS_DIR: dir, COMFYWIRE_FEED: 'off' },
+    // The limits are off: a benchmark makes hundreds of calls a second by design.
+    overrides: {
+      COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: dir, COMFYWIRE_WORKFLOWS_DIR: dir, COMFYWIRE_FEED: 'off',
+      COMFYWIRE_GENERATE_RATE_PER_MIN: '0', COMFYWIRE_READ_RATE_PER_MIN: '0', COMFYWIRE_MAX_ACTIVE_JOBS: '0', COMFYWIRE_CALL_LOG: 'off',
+    },
   });
   const logger = silentLogger();
   const engine = new Engine({ config, logger, webSocketFactory: timingFactory(arrivals) }).start();
@@ -40,6 +44,8 @@ export async function benchMcp(calls = 150, starts = 7): Promise<Figure[]> {
     for (let i = 0; i < calls; i++) {
       const r = await client.callTool({ name: 'generate_image', arguments: { workflow: 'bench-text' } });
       const at = performance.now();
+      // A figure over failed calls would measure the refusal, not the path: stop with the reason.
+      if (r.isError) throw new Error(`generate_image failed in the benchmark: ${JSON.stringify(r.content).slice(0, 300)}`);
       const id = (r.structuredContent as { prompt_id?: string } | undefined)?.prompt_id;
       const arrived = id ? arrivals.get(id) : undefined;
       if (arrived !== undefined && i >= 10) samples.push(at - arrived);
