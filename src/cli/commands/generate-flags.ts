@@ -1,4 +1,4 @@
-import { GenerateRequestSchema } from '../../generation/request-schema.js';
+import { generateRequestSchema, type RequestLimits } from '../../generation/request-schema.js';
 import type { GenerateRequest } from '../../generation/request.js';
 
 /**
@@ -38,18 +38,21 @@ export function numeric(text: string): number | string {
 
 export type FlagsResult = { ok: true; request: GenerateRequest } | { ok: false; problems: string[] };
 
-/** The prompt argument and commander's parsed flags -> a validated request, or one line per problem. */
-export function requestFromFlags(prompt: string, flags: Record<string, unknown>): FlagsResult {
+/**
+ * The prompt argument and commander's parsed flags -> a validated request, or one line per
+ * problem; `limits` are the configured ones (COMFYWIRE_MAX_PROMPT_CHARS), as for the MCP tool.
+ */
+export function requestFromFlags(prompt: string, flags: Record<string, unknown>, limits: RequestLimits): FlagsResult {
   const raw: Record<string, unknown> = { prompt };
   for (const [key, flag] of Object.entries(FLAG_OF)) {
     const value = flag.startsWith('--') ? flags[flag.slice(2)] : undefined;
     if (value !== undefined) raw[key] = value;
   }
-  const parsed = GenerateRequestSchema.safeParse(raw);
+  const parsed = generateRequestSchema(limits).safeParse(raw);
   if (parsed.success) return { ok: true, request: parsed.data };
   const problems = parsed.error.issues.map((issue) => {
     const key = issue.path[0];
-    const flag = typeof key === 'string' && key in FLAG_OF ? FLAG_OF[key as keyof typeof FLAG_OF] : issue.path.join('.');
+    const flag = typeof key === 'string' && Object.hasOwn(FLAG_OF, key) ? FLAG_OF[key as keyof typeof FLAG_OF] : issue.path.join('.');
     return `${flag}: ${issue.message}`;
   });
   return { ok: false, problems };

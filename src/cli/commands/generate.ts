@@ -1,6 +1,9 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+import { loadConfig } from '../../config.js';
+import type { RequestLimits } from '../../generation/request-schema.js';
 import type { GenerateRequest } from '../../generation/request.js';
+import { excerpt } from '../../input-policy/index.js';
 import { EXIT_USAGE } from '../handle-error.js';
 import { numeric, requestFromFlags } from './generate-flags.js';
 
@@ -24,19 +27,23 @@ export type GenerateRunner = (request: GenerateRequest, options: GenerateOptions
 
 const runLazily: GenerateRunner = async (request, options) => (await import('./generate-run.js')).runGenerate(request, options);
 
+/** The configured limits, read when the command runs (an invalid configuration is a usage error). */
+const configuredLimits = (): RequestLimits => loadConfig(process.env).limits;
+
 const num = (name: string) => (value: string) => {
   const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}".`);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got ${excerpt(value)}.`);
   return n;
 };
 
 function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const i = value.indexOf('=');
-  if (i <= 0) throw new InvalidArgumentError(`--param takes name=value, got "${value}".`);
+  if (i <= 0) throw new InvalidArgumentError(`--param takes name=value, got ${excerpt(value)}.`);
+  // A computed key is an own property even when it is "__proto__": the schema refuses it by name.
   return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
 }
 
-export function generateCommand(run: GenerateRunner = runLazily): Command {
+export function generateCommand(run: GenerateRunner = runLazily, limits: () => RequestLimits = configuredLimits): Command {
   return new Command('generate')
     .description('generate from a workflow template, show live progress, download the outputs')
     .argument('<prompt>', 'the positive prompt text')
@@ -60,7 +67,7 @@ export function generateCommand(run: GenerateRunner = runLazily): Command {
     .action(async (prompt: string, raw: Record<string, unknown>) => {
       // Checked here, at the edge, with the schema generate_image uses: a bad value is a usage
       // error naming the flag, before anything connects to ComfyUI.
-      const request = requestFromFlags(prompt, raw);
+      const request = requestFromFlags(prompt, raw, limits());
       const options = OptionsSchema.safeParse(raw);
       const problems = [
         ...(request.ok ? [] : request.problems),
