@@ -38,9 +38,9 @@ export function forbiddenReason(cp: number, allowLayout: boolean): string | unde
   if (cp < 0x20 || cp === 0x7f) return `a control character (${codePointLabel(cp)}${C0_NAMES[cp] !== undefined ? ` ${C0_NAMES[cp]}` : ''})`;
   if (cp >= 0x80 && cp <= 0x9f) return `a C1 control character (${codePointLabel(cp)})`;
   if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
-    return `a bidirectional control (${codePointLabel(cp)} ${BIDI_NAMES[cp]!}), which reorders how text is displayed`;
+    return `a bidirectional control (${codePointLabel(cp)} ${BIDI_NAMES[cp]!}, which reorders how text is displayed)`;
   }
-  if (cp >= 0xd800 && cp <= 0xdfff) return `a lone surrogate (${codePointLabel(cp)}), which is not a character`;
+  if (cp >= 0xd800 && cp <= 0xdfff) return `a lone surrogate (${codePointLabel(cp)}, half of a UTF-16 pair without its other half)`;
   return undefined;
 }
 

@@ -34,7 +34,10 @@ export function textField(rule: TextRule, advice = 'Pass the description of the 
 export function identifierField(field: string, rule: IdentifierRule, advice = '') {
   return z
     .string(wrongType(field, rule.expected, advice))
-    .superRefine((value, ctx) => report(checkIdentifier(value, field, rule), ctx));
+    .superRefine((value, ctx) => {
+      const checked = checkIdentifier(value, field, rule);
+      report(checked.ok || !advice ? checked : { ok: false, problem: `${checked.problem} ${advice}` }, ctx);
+    });
 }
 
 export type ParamValue = string | number | boolean;

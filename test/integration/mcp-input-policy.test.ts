@@ -119,7 +119,7 @@ describe('errors quote a short excerpt (finding "Errors that echo the input")', 
   it('scheduler, folder and path are capped too, each with a short answer', async () => {
     expect(await refused('generate_image', { prompt: 'a fox', scheduler: 'k'.repeat(100_000) })).toBe(
       `${SCHEMA('generate_image')}scheduler must be a scheduler name, e.g. normal or karras; got "${'k'.repeat(24)}…" (100000 characters), ` +
-        'over the 256-character limit. at scheduler',
+        "over the 256-character limit. Leave it out to keep the workflow's own. at scheduler",
     );
     expect(await refused('list_models', { folder: 'f'.repeat(100_000) })).toBe(
       `${SCHEMA('list_models')}folder must be a model folder such as "checkpoints" or "loras" (list_models without folder lists them); ` +

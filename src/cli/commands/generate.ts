@@ -1,9 +1,8 @@
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../config.js';
 import type { RequestLimits } from '../../generation/request-schema.js';
 import type { GenerateRequest } from '../../generation/request.js';
-import { excerpt } from '../../input-policy/index.js';
 import { EXIT_USAGE } from '../handle-error.js';
 import { numeric, requestFromFlags } from './generate-flags.js';
 
@@ -17,7 +16,10 @@ import { numeric, requestFromFlags } from './generate-flags.js';
 const OptionsSchema = z.object({
   simulate: z.boolean().default(false),
   json: z.boolean().default(false),
-  timeout: z.number().positive({ error: 'must be a number of seconds above 0 (the job keeps running after it).' }).optional(),
+  timeout: z
+    .number({ error: 'must be a number of seconds above 0 (the job keeps running after it).' })
+    .positive({ error: 'must be a number of seconds above 0 (the job keeps running after it).' })
+    .optional(),
 });
 
 export type GenerateOptions = z.infer<typeof OptionsSchema>;
@@ -30,17 +32,13 @@ const runLazily: GenerateRunner = async (request, options) => (await import('./g
 /** The configured limits, read when the command runs (an invalid configuration is a usage error). */
 const configuredLimits = (): RequestLimits => loadConfig(process.env).limits;
 
-const num = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got ${excerpt(value)}.`);
-  return n;
-};
 
-function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const i = value.indexOf('=');
-  if (i <= 0) throw new InvalidArgumentError(`--param takes name=value, got ${excerpt(value)}.`);
-  // A computed key is an own property even when it is "__proto__": the schema refuses it by name.
-  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+/**
+ * Each --param as typed; requestFromFlags splits them. (A parser that throws makes commander
+ * quote the whole argument in its message and exit 1; a usage error is 2 and quotes a little.)
+ */
+function collectParam(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 export function generateCommand(run: GenerateRunner = runLazily, limits: () => RequestLimits = configuredLimits): Command {
@@ -63,7 +61,7 @@ export function generateCommand(run: GenerateRunner = runLazily, limits: () => R
     .option('-p, --param <name=value>', 'any other template parameter (repeatable)', collectParam)
     .option('--simulate', 'run against the embedded simulator (no ComfyUI or GPU needed)')
     .option('--json', 'print one JSON object with the result on stdout')
-    .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(num('--timeout')))
+    .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(numeric))
     .action(async (prompt: string, raw: Record<string, unknown>) => {
       // Checked here, at the edge, with the schema generate_image uses: a bad value is a usage
       // error naming the flag, before anything connects to ComfyUI.
