@@ -1,4 +1,5 @@
 import type { ApiPrompt } from '../src/comfy/types.js';
+import { nullRecord, own } from '../src/input-policy/own.js';
 import type { ComfyEvent, FileRef, NodeOutput } from './messages.js';
 import { FileRefSchema, parseMessage } from './messages.js';
 import { FAILED_WITHOUT_DETAILS, REMOVED_FROM_QUEUE, downloaded, type HistoryLike, type JobFact } from './job-facts.js';
@@ -98,7 +99,8 @@ export interface PromptContext {
 const SAMPLER_WEIGHT = 8;
 
 export function promptContext(prompt: ApiPrompt | undefined): PromptContext {
-  const nodes: PromptContext['nodes'] = {};
+  // Node ids come from the prompt (another client's, for a foreign job): "__proto__" is just an id.
+  const nodes: PromptContext['nodes'] = nullRecord();
   let totalWeight = 0;
   for (const [id, node] of Object.entries(prompt ?? {})) {
     const weight = /sampler|sample/i.test(node.class_type) ? SAMPLER_WEIGHT : 1;
@@ -144,7 +146,7 @@ export function initialJobState(promptId: string, submittedAt: number, workflow?
 }
 
 export function nodeRef(ctx: PromptContext, id: string, classType?: string): NodeRef {
-  const known = ctx.nodes[id] ?? ctx.nodes[id.split('.')[0] ?? id];
+  const known = own(ctx.nodes, id) ?? own(ctx.nodes, id.split('.')[0] ?? id);
   const ref: NodeRef = { id };
   const cls = classType ?? known?.classType;
   if (cls !== undefined) ref.classType = cls;
@@ -191,13 +193,13 @@ export function promptNodeOf(id: string): string {
  * expanded into a sub-graph stays at 0/1), the running one of its expanded children.
  */
 export function stepOf(state: JobState, id: string): NodeProgressState | undefined {
-  const own = state.nodes[id];
-  if (own && own.max > 1) return own;
+  const self = own(state.nodes, id);
+  if (self && self.max > 1) return self;
   let child: NodeProgressState | undefined;
   for (const [childId, p] of Object.entries(state.nodes)) {
     if (childId !== id && promptNodeOf(childId) === id && p.state === 'running' && p.max > 1) child = p;
   }
-  return child ?? own;
+  return child ?? self;
 }
 
 function computeFraction(state: JobState, ctx: PromptContext): number {
@@ -213,7 +215,7 @@ function computeFraction(state: JobState, ctx: PromptContext): number {
     progress.set(owner, Math.max(progress.get(owner) ?? 0, part));
   }
   let done = 0;
-  for (const [id, part] of progress) done += (ctx.nodes[id]?.weight ?? 0) * part;
+  for (const [id, part] of progress) done += (own(ctx.nodes, id)?.weight ?? 0) * part;
   return Math.max(state.fraction, Math.min(0.99, done / ctx.totalWeight));
 }
 
@@ -249,7 +251,7 @@ export function reduceJob(state: JobState, fact: JobFact, ctx: PromptContext, no
     }
     case 'progress_state': {
       if (finished) return state;
-      const nodes: Record<string, NodeProgressState> = {};
+      const nodes = nullRecord<NodeProgressState>();
       for (const [id, p] of Object.entries(fact.data.nodes)) nodes[id] = { value: p.value, max: p.max, state: p.state };
       const next = { ...state, status: 'running' as const, nodes };
       return { ...next, fraction: computeFraction(next, ctx) };

@@ -15,6 +15,7 @@ import {
   type HistoryEntry, type QueueItem, type SystemStats,
 } from './schemas.js';
 import type { ApiPrompt, NodeInfo, ObjectInfo } from './types.js';
+import { own } from '../input-policy/index.js';
 
 export type { ApiPrompt } from './types.js';
 export type { HistoryEntry, QueueItem, SystemStats } from './schemas.js';
@@ -144,7 +145,8 @@ export class ComfyClient {
   async getHistory(promptId: string): Promise<HistoryEntry | undefined> {
     const path = `/history/${encodeURIComponent(promptId)}`;
     const { body } = await this.http.json({ method: 'GET', path });
-    return parseBody(HistoryMapSchema, body, `GET ${path}`)[promptId];
+    // Own entries only: an id such as "constructor" is not in the history, whatever Object has.
+    return own(parseBody(HistoryMapSchema, body, `GET ${path}`), promptId);
   }
 
   /** Newest `maxItems` entries (or a page from `offset`), oldest first, as ComfyUI lists them. */
@@ -164,7 +166,7 @@ export class ComfyClient {
   async getNodeInfo(classType: string): Promise<NodeInfo | undefined> {
     const path = `/object_info/${encodeURIComponent(classType)}`;
     const { body } = await this.http.json({ method: 'GET', path });
-    return parseBody(ObjectInfoSchema, body, `GET ${path}`)[classType] as NodeInfo | undefined;
+    return own(parseBody(ObjectInfoSchema, body, `GET ${path}`), classType) as NodeInfo | undefined;
   }
 
   async getSystemStats(): Promise<SystemStats> {

@@ -1,6 +1,7 @@
 import { ComfyHttpError, PromptRejectedError, type ComfywireError, type NodeInputProblem } from '../errors.js';
 import { PromptRejectedSchema, type NodeErrorItem, type NodeErrors, type PromptRejectedBody } from './schemas.js';
 import type { ApiPrompt } from './types.js';
+import { own } from '../input-policy/index.js';
 
 /**
  * ComfyUI's validation report (`node_errors`, per node: errors[], class_type, dependent_outputs)
@@ -154,7 +155,7 @@ export function promptRejectedError(body: PromptRejectedBody, prompt?: ApiPrompt
   const details = problems.length === 0 && error.details && error.details !== error.message ? `: ${error.details}` : '';
   const explanation = problems.length ? `\n${explainProblems(problems)}` : '';
   return new PromptRejectedError(error.type, `${headline}${details}${explanation}`, problems, {
-    hint: TYPE_HINTS[error.type] ?? 'Fix the prompt as the message says and submit again; nothing was queued.',
+    hint: own(TYPE_HINTS, error.type) ?? 'Fix the prompt as the message says and submit again; nothing was queued.',
     context: { url, errorType: error.type, extraInfo: error.extra_info },
   });
 }

@@ -5,6 +5,7 @@ import { nodeIdOf, promptIdOf } from '../../streams/messages.js';
 import { ensureFeedDir, feedAddress, register, unregister } from './feed-address.js';
 import { serializeEvent, type FeedLine } from './feed-line.js';
 import { redactorFor } from '../redact.js';
+import { own } from '../input-policy/index.js';
 
 /** Beyond this many unsent bytes a slow reader is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -36,7 +37,7 @@ export async function startFeed(engine: ComfyEngine, logger: Logger, command: st
       const line: FeedLine = { t: Date.now(), event: serializeEvent(event) };
       const nodeId = nodeIdOf(event);
       const job = promptId ? engine.job(promptId) : undefined;
-      const known = nodeId && job ? job.ctx.nodes[nodeId] : undefined;
+      const known = nodeId && job ? own(job.ctx.nodes, nodeId) : undefined;
       if (known) line.node = known.title ? { classType: known.classType, title: known.title } : { classType: known.classType };
       const text = `${redact(JSON.stringify(line))}\n`;
       for (const socket of sockets) {

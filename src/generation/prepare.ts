@@ -7,6 +7,7 @@ import { loadTemplate } from '../workflows/template-store.js';
 import { applyParameters } from '../workflows/apply-parameters.js';
 import type { ParameterSpec } from '../workflows/parameters.js';
 import { requestValues, type GenerateRequest } from './request.js';
+import { own } from '../input-policy/index.js';
 
 /**
  * Turns a GenerateRequest into a prompt ComfyUI will accept: load the template, upload the input
@@ -102,7 +103,8 @@ function checkpointChoices(param: ParameterSpec, objectInfo: ObjectInfo, prompt:
   const target = param.targets[0];
   if (!target) return undefined;
   const node = prompt[target.nodeId];
-  const spec = node ? objectInfo[node.class_type]?.input.required?.[target.input] : undefined;
+  const required = node ? own(objectInfo, node.class_type)?.input.required : undefined;
+  const spec = own(required, target.input);
   return spec && Array.isArray(spec[0]) ? (spec[0] as unknown[]).filter((c): c is string => typeof c === 'string') : undefined;
 }
 

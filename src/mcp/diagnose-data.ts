@@ -1,4 +1,5 @@
 import { nearest } from '../workflows/nearest.js';
+import { own } from '../input-policy/index.js';
 
 /**
  * Lookup tables and name matching behind the diagnosis: which model folder an input reads from,
@@ -26,7 +27,7 @@ const MODEL_INPUTS: Record<string, string> = {
 };
 
 export function modelFolderOf(inputName: string): string | undefined {
-  return MODEL_INPUTS[inputName];
+  return own(MODEL_INPUTS, inputName);
 }
 
 /** Class-name patterns of widely used custom node packs. */

@@ -2,6 +2,7 @@ import type { NodeInputProblem } from '../errors.js';
 import type { ObjectInfo } from '../comfy/types.js';
 import type { JobError } from '../../streams/job-state.js';
 import { closestNames, modelFolderOf, packFor } from './diagnose-data.js';
+import { own } from '../input-policy/index.js';
 
 /**
  * Turns a failed run into something an agent can act on: which node failed and how, plus concrete
@@ -36,7 +37,7 @@ export function trimTraceback(traceback: string[]): string[] {
 /** ComfyUI formats `current_inputs` as lists of values; a single value is what the node got. */
 function inputValue(inputs: unknown, name: string): unknown {
   if (!inputs || typeof inputs !== 'object') return undefined;
-  const v = (inputs as Record<string, unknown>)[name];
+  const v = own(inputs as Record<string, unknown>, name);
   return Array.isArray(v) && v.length === 1 ? v[0] : v;
 }
 

@@ -3,6 +3,7 @@ import { prepareGeneration } from '../generation/prepare.js';
 import { redactorFor } from '../redact.js';
 import { VERSION } from '../version.js';
 import type { McpDeps, ToolContext } from './deps.js';
+import { guardEdges } from './edge-guard.js';
 import { INSTRUCTIONS } from './instructions.js';
 import { redactOutgoing } from './redacting-transport.js';
 import { registerTools } from './tools/index.js';
@@ -36,6 +37,8 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
     { name: 'comfywire', title: 'comfywire: ComfyUI for coding agents', version: VERSION },
     tasks.withTasks({ instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } }),
   );
+  // Before anything registers: the SDK's handlers for tools, prompts and resources are wrapped.
+  guardEdges(server);
   registerTools(server, ctx);
   registerPrompts(server, ctx);
   registerResources(server, ctx);

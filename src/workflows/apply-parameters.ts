@@ -12,6 +12,7 @@ import type { ParameterSpec } from './parameters.js';
 import { MAX_SAFE_SEED } from './parameters.js';
 import { coerceValue } from './coerce.js';
 import type { WorkflowTemplate } from './template-types.js';
+import { excerpt, own } from '../input-policy/index.js';
 
 export interface ApplyOptions {
   objectInfo?: ObjectInfo;
@@ -44,7 +45,7 @@ export function applyParameters(template: Template, values: Record<string, unkno
   const prompt = structuredClone(template.prompt);
   const effective: Record<string, unknown> = {};
   for (const spec of template.parameters) {
-    const given = values[spec.name];
+    const given = own(values, spec.name);
     let value: unknown;
     if (given !== undefined) {
       value = coerceValue(spec, given);
@@ -98,7 +99,7 @@ function checkChoice(name: string, value: unknown, choices: unknown[], source: s
   const strings = choices.map(String);
   const close = nearest(String(value), strings);
   const listed = strings.length <= 30 ? `Allowed: ${strings.join(', ')}.` : `${strings.length} values are allowed.`;
-  throw new ParameterInvalidError(`${name} "${String(value)}" is not an allowed value${source}.`, {
+  throw new ParameterInvalidError(`${name} ${excerpt(typeof value === 'string' ? value : String(value))} is not an allowed value${source}.`, {
     hint: strings.length === 0
       ? 'The server offers no values for this input (for a model, none is installed in its folder).'
       : `${close.length ? `Did you mean ${close.map((c) => `"${c}"`).join(' or ')}? ` : ''}${listed}`,
@@ -125,7 +126,7 @@ function checkValue(spec: ParameterSpec, value: unknown, prompt: ApiPrompt, obje
   if (!objectInfo || spec.type === 'image') return; // LoadImage validates its own paths (protocol §2.1)
   for (const target of spec.targets) {
     const classType = prompt[target.nodeId]?.class_type;
-    const inputSpec = classType ? findInputSpec(objectInfo[classType], target.input) : undefined;
+    const inputSpec = classType ? findInputSpec(own(objectInfo, classType), target.input) : undefined;
     if (!inputSpec) continue;
     const where = ` for ${classType}.${target.input} on this ComfyUI`;
     const choices = comboChoices(inputSpec);

@@ -4,13 +4,14 @@
  * so the conversion is done here, strictly.
  */
 import { ParameterInvalidError } from '../errors.js';
+import { excerpt } from '../input-policy/index.js';
 import type { ParameterSpec } from './parameters.js';
 
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
 
 function invalid(spec: ParameterSpec, value: unknown, expected: string): ParameterInvalidError {
-  return new ParameterInvalidError(`${spec.name} must be ${expected}; got ${JSON.stringify(value)}.`, {
+  return new ParameterInvalidError(`${spec.name} must be ${expected}; got ${excerpt(value)}.`, {
     hint: spec.description ? `${spec.name}: ${spec.description}` : undefined,
     context: { parameter: spec.name, value, type: spec.type },
   });

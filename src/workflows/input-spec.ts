@@ -2,6 +2,7 @@
  * Reading `/object_info` input specs (protocol §2.8): `[type, options?]` where `type` is a
  * type name, a comma-separated union, or (legacy combo) the list of allowed values.
  */
+import { own } from '../input-policy/index.js';
 import type { InputSpec, NodeInfo } from '../comfy/types.js';
 
 /** Types the frontend renders as widgets; everything else is a socket. */
@@ -17,7 +18,7 @@ export function specOptions(spec: InputSpec | undefined): Record<string, unknown
 
 /** The spec of `name` in required, optional (in that order), or undefined. */
 export function findInputSpec(info: NodeInfo | undefined, name: string): InputSpec | undefined {
-  return info?.input.required?.[name] ?? info?.input.optional?.[name];
+  return own(info?.input.required, name) ?? own(info?.input.optional, name);
 }
 
 /** Input names in widget order: `input_order` when present, else the keys of the spec objects. */

@@ -10,6 +10,7 @@ import { groupScope, subgraphScope } from './ui-scope.js';
 import type { GroupNodeDefinition, SubgraphDefinition, UiInput, UiNode } from './ui-types.js';
 import { MODE_BYPASS, MODE_MUTED, NOTE_TYPES, SUBGRAPH_INPUT_ID } from './ui-types.js';
 import { typesCompatible } from './input-spec.js';
+import { own } from '../input-policy/index.js';
 
 export type Resolved =
   | { kind: 'link'; ref: [string, number] }
@@ -44,7 +45,7 @@ export class LinkResolver {
     if (subgraph) child = subgraphScope(scope, node, subgraph);
     const groupName = GROUP_PREFIXES.find((p) => node.type.startsWith(p));
     const group = groupName ? this.groupNodes[node.type.slice(groupName.length)] : undefined;
-    if (!child && group && !this.objectInfo[node.type]) child = groupScope(scope, node, group, this.objectInfo);
+    if (!child && group && !own(this.objectInfo, node.type)) child = groupScope(scope, node, group, this.objectInfo);
     if (child) {
       if (key.split(':').length > 64) throw cycleError(key);
       this.children.set(key, child);

@@ -8,6 +8,7 @@ import type { ObjectInfo } from '../comfy/types.js';
 import type { GroupNodeDefinition, SubgraphDefinition, UiInput, UiLink, UiNode } from './ui-types.js';
 import { SUBGRAPH_INPUT_ID, SUBGRAPH_OUTPUT_ID, checkNodes, linkMap } from './ui-types.js';
 import { widgetSlotCount } from './widget-values.js';
+import { own } from '../input-policy/index.js';
 
 export interface Scope {
   prefix: string;
@@ -115,7 +116,7 @@ export function groupScope(parent: Scope, instance: UiNode, def: GroupNodeDefini
   if (Array.isArray(instance.widgets_values)) {
     let offset = 0;
     for (const node of inner) {
-      const info = objectInfo[node.type];
+      const info = own(objectInfo, node.type);
       if (!info) continue;
       const count = widgetSlotCount(node, info);
       const slice = instance.widgets_values.slice(offset, offset + count);

@@ -12,6 +12,7 @@ import { rootScope } from './ui-scope.js';
 import type { UiWorkflow } from './ui-types.js';
 import { MODE_BYPASS, MODE_MUTED, NOTE_TYPES, checkNodes, collectSubgraphs, isUiWorkflow } from './ui-types.js';
 import { widgetValues, wrapConstant } from './widget-values.js';
+import { own } from '../input-policy/index.js';
 
 /** Frontend-only node types: never emitted, resolved through (Reroute, PrimitiveNode) or ignored. */
 const VIRTUAL_TYPES = new Set(['Reroute', 'PrimitiveNode', ...NOTE_TYPES]);
@@ -44,7 +45,7 @@ export function convertUiToApi(workflow: unknown, objectInfo: ObjectInfo, source
         continue;
       }
       const id = `${scope.prefix}${String(node.id)}`;
-      const info = objectInfo[node.type];
+      const info = own(objectInfo, node.type);
       if (!info) {
         unknown.push({ id, type: node.type, ...(node.title ? { title: node.title } : {}) });
         continue;

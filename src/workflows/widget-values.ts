@@ -50,7 +50,7 @@ export function widgetValues(node: UiNode, info: NodeInfo): Record<string, unkno
   if (raw && !Array.isArray(raw) && typeof raw === 'object') {
     // Some custom nodes save widgets keyed by name.
     for (const [name, spec] of widgets) {
-      const value = name in raw ? raw[name] : specOptions(spec).default;
+      const value = Object.hasOwn(raw, name) ? (raw as Record<string, unknown>)[name] : specOptions(spec).default;
       if (value !== undefined) inputs[name] = wrapConstant(value);
     }
     return inputs;

@@ -3,7 +3,6 @@ import { realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateCommand } from '../../src/cli/commands/generate.js';
 import { ParameterInvalidError } from '../../src/errors.js';
-import { MAX_PROMPT_CHARS } from '../../src/generation/request-schema.js';
 import type { GenerateRequest } from '../../src/generation/request.js';
 import { MAX_SAFE_SEED } from '../../src/workflows/parameters.js';
 import { startHarness, textOf, type Harness } from './mcp-harness.js';
@@ -16,12 +15,15 @@ import { startHarness, textOf, type Harness } from './mcp-harness.js';
  */
 
 const STOP = 'stopped before preparation (test)';
+/** A configured limit (COMFYWIRE_MAX_PROMPT_CHARS), not the default: both edges must read the configuration. */
+const MAX_PROMPT_CHARS = 300;
 
 let h: Harness;
 const prepared: GenerateRequest[] = [];
 
 beforeAll(async () => {
   h = await startHarness({
+    env: { COMFYWIRE_MAX_PROMPT_CHARS: String(MAX_PROMPT_CHARS) },
     deps: {
       prepare: async (_engine, request) => {
         prepared.push(request);
@@ -42,10 +44,13 @@ interface EdgeResult {
 async function viaCli(args: string[]): Promise<EdgeResult & { code: number }> {
   let request: GenerateRequest | undefined;
   let stderr = '';
-  const command = generateCommand(async (r) => {
-    request = r;
-    return 0;
-  })
+  const command = generateCommand(
+    async (r) => {
+      request = r;
+      return 0;
+    },
+    () => h.config.limits,
+  )
     .exitOverride()
     .configureOutput({ writeErr: (s) => void (stderr += s), writeOut: () => undefined });
   const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {

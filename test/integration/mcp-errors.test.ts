@@ -68,8 +68,9 @@ test('out-of-range value: says the range', async () => {
   await expectError({ prompt: 'x', steps: 500 }, /steps must be between 1 and 150/);
 });
 
-test('oversize prompt: says the limit and what to do', async () => {
-  await expectError({ prompt: 'x'.repeat(10_001) }, /10001 characters; the limit is 10000/, /Shorten it/);
+test('oversize prompt: says the configured limit and what to do', async () => {
+  const limit = h.config.limits.promptChars;
+  await expectError({ prompt: 'x'.repeat(limit + 1) }, new RegExp(`${limit + 1} characters; the limit is ${limit}\\.`), /Shorten it/);
 });
 
 test('input_image outside the allowed folders: names the allowed folders', async () => {

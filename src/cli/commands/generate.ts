@@ -1,5 +1,7 @@
-import { Command, Option, InvalidArgumentError } from 'commander';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { loadConfig } from '../../config.js';
+import type { RequestLimits } from '../../generation/request-schema.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import { EXIT_USAGE } from '../handle-error.js';
 import { numeric, requestFromFlags } from './generate-flags.js';
@@ -14,7 +16,10 @@ import { numeric, requestFromFlags } from './generate-flags.js';
 const OptionsSchema = z.object({
   simulate: z.boolean().default(false),
   json: z.boolean().default(false),
-  timeout: z.number().positive({ error: 'must be a number of seconds above 0 (the job keeps running after it).' }).optional(),
+  timeout: z
+    .number({ error: 'must be a number of seconds above 0 (the job keeps running after it).' })
+    .positive({ error: 'must be a number of seconds above 0 (the job keeps running after it).' })
+    .optional(),
 });
 
 export type GenerateOptions = z.infer<typeof OptionsSchema>;
@@ -24,19 +29,19 @@ export type GenerateRunner = (request: GenerateRequest, options: GenerateOptions
 
 const runLazily: GenerateRunner = async (request, options) => (await import('./generate-run.js')).runGenerate(request, options);
 
-const num = (name: string) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}".`);
-  return n;
-};
+/** The configured limits, read when the command runs (an invalid configuration is a usage error). */
+const configuredLimits = (): RequestLimits => loadConfig(process.env).limits;
 
-function collectParam(value: string, previous: Record<string, string> = {}): Record<string, string> {
-  const i = value.indexOf('=');
-  if (i <= 0) throw new InvalidArgumentError(`--param takes name=value, got "${value}".`);
-  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+
+/**
+ * Each --param as typed; requestFromFlags splits them. (A parser that throws makes commander
+ * quote the whole argument in its message and exit 1; a usage error is 2 and quotes a little.)
+ */
+function collectParam(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
-export function generateCommand(run: GenerateRunner = runLazily): Command {
+export function generateCommand(run: GenerateRunner = runLazily, limits: () => RequestLimits = configuredLimits): Command {
   return new Command('generate')
     .description('generate from a workflow template, show live progress, download the outputs')
     .argument('<prompt>', 'the positive prompt text')
@@ -56,11 +61,11 @@ export function generateCommand(run: GenerateRunner = runLazily): Command {
     .option('-p, --param <name=value>', 'any other template parameter (repeatable)', collectParam)
     .option('--simulate', 'run against the embedded simulator (no ComfyUI or GPU needed)')
     .option('--json', 'print one JSON object with the result on stdout')
-    .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(num('--timeout')))
+    .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(numeric))
     .action(async (prompt: string, raw: Record<string, unknown>) => {
       // Checked here, at the edge, with the schema generate_image uses: a bad value is a usage
       // error naming the flag, before anything connects to ComfyUI.
-      const request = requestFromFlags(prompt, raw);
+      const request = requestFromFlags(prompt, raw, limits());
       const options = OptionsSchema.safeParse(raw);
       const problems = [
         ...(request.ok ? [] : request.problems),

@@ -13,6 +13,7 @@ import type { FeedLine } from '../../feed/feed-line.js';
 import { formatEvent, type NodeInfoHint } from '../render/event-line.js';
 
 import type { TailOptions } from './tail.js';
+import { own } from '../../input-policy/index.js';
 
 /** What `comfywire tail` does once its options are parsed (loaded only when it runs). */
 interface Item {
@@ -86,7 +87,7 @@ export async function runTail(opts: TailOptions): Promise<number> {
         const t = Date.now();
         const pid = promptIdOf(event);
         const nodeId = nodeIdOf(event);
-        const node = pid && nodeId ? (await names.of(pid))[nodeId] : undefined;
+        const node = pid && nodeId ? own(await names.of(pid), nodeId) : undefined;
         return node ? { event, t, node } : { event, t };
       }),
     );

@@ -1,13 +1,12 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { z } from 'zod';
+import { identifierField, PROMPT_ID } from '../../input-policy/index.js';
 import type { McpDeps } from '../deps.js';
 import { describeFailure, lastFailure, userText } from './context.js';
 
 export const DEBUG_LAST_FAILURE = 'debug_last_failure';
 
 const argsSchema = {
-  prompt_id: z
-    .string()
+  prompt_id: identifierField('prompt_id', PROMPT_ID)
     .optional()
     .describe('The failed job to debug; the most recent failed job of this server when omitted.'),
 };

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { identifierField, NAME, textField } from '../../input-policy/index.js';
 import type { McpDeps } from '../deps.js';
 import { templateOverview, userText } from './context.js';
 
@@ -9,15 +10,18 @@ const DEFAULT_COUNT = 4;
 /** Each variation is a full render; more than this floods the queue and the context. */
 const MAX_COUNT = 8;
 
-const argsSchema = {
-  idea: z.string().min(1).describe('What to depict, in a sentence or two, e.g. "a lighthouse on a cliff at dusk".'),
+/** The idea is prompt-like text: the prompt's rule and limit (COMFYWIRE_MAX_PROMPT_CHARS). */
+const argsSchema = (promptChars: number) => ({
+  idea: textField({ field: 'idea', maxChars: promptChars, required: true }, 'Describe what to depict.').describe('What to depict, in a sentence or two, e.g. "a lighthouse on a cliff at dusk".'),
   count: z
     .string()
     .regex(/^\d+$/, 'a whole number')
     .optional()
     .describe(`How many variations to render (1-${MAX_COUNT}, default ${DEFAULT_COUNT}).`),
-  workflow: z.string().optional().describe('Template to use; the configured default when omitted. list_workflows shows them.'),
-};
+  workflow: identifierField('workflow', { ...NAME, expected: 'a workflow template name, e.g. sd15-txt2img' })
+    .optional()
+    .describe('Template to use; the configured default when omitted. list_workflows shows them.'),
+});
 
 export function countFrom(raw: string | undefined): number {
   const n = raw === undefined ? DEFAULT_COUNT : Number.parseInt(raw, 10);
@@ -31,7 +35,7 @@ export function registerGenerateVariationsPrompt(server: McpServer, deps: McpDep
       title: 'Generate variations of an idea',
       description:
         'Render several variations of one idea with generate_image (different seeds and wording), then compare them and recommend one.',
-      argsSchema,
+      argsSchema: argsSchema(deps.config.limits.promptChars),
     },
     async ({ idea, count, workflow }) => {
       const n = countFrom(count);

@@ -5,7 +5,8 @@ import { describeError } from '../../errors.js';
 import type { McpDeps } from '../deps.js';
 import { foreignJob } from '../foreign-job.js';
 import { filesOnDiskNote } from '../outputs.js';
-import { jobUri, notFound, variable, JOB_TEMPLATE } from './uri.js';
+import { PROMPT_ID } from '../../input-policy/index.js';
+import { jobUri, notFound, shortUri, variable, JOB_TEMPLATE } from './uri.js';
 
 /**
  * `comfywire://jobs/{prompt_id}`: the JobState of a job, live for those this server submitted, and
@@ -42,7 +43,7 @@ export function registerJobResources(server: McpServer, deps: McpDeps): void {
       mimeType: 'application/json',
     },
     async (uri, vars) => {
-      const promptId = variable(vars['prompt_id'], uri.href);
+      const promptId = variable(vars['prompt_id'], uri.href, 'prompt_id', PROMPT_ID);
       const state = deps.engine.jobState(promptId) ?? (await fromComfy(deps, promptId, uri.href));
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(state, null, 2) }] };
     },
@@ -59,9 +60,9 @@ async function fromComfy(deps: McpDeps, promptId: string, uri: string): Promise<
     const note = await filesOnDiskNote(outputDir, promptId);
     throw new McpError(
       ErrorCode.InternalError,
-      `Could not read ${uri}: this server did not submit prompt ${promptId}, and asking ComfyUI about it failed: ${describeError(error)}` +
+      `Could not read ${shortUri(uri)}: this server did not submit prompt ${promptId}, and asking ComfyUI about it failed: ${describeError(error)}` +
         (note ? `\n${note}` : ''),
-      { uri },
+      { uri: shortUri(uri) },
     );
   }
   if (found) return found.state;

@@ -5,6 +5,7 @@ import { resolveOutputFile, type ResolvedOutput } from '../../jobs/output-folder
 import { listJobFiles, listJobFolders } from '../../jobs/output-listing.js';
 import type { McpDeps } from '../deps.js';
 import { classifyFile, outputUri } from '../outputs.js';
+import { PATH, PROMPT_ID } from '../../input-policy/index.js';
 import { notFound, variable, OUTPUT_TEMPLATE } from './uri.js';
 
 /**
@@ -84,8 +85,8 @@ export function registerOutputResources(server: McpServer, deps: McpDeps): void 
         'the job folder, ComfyUI subfolder included, percent-encoded (comfywire%2Fsd15_00001_.png).',
     },
     async (uri, vars) => {
-      const promptId = variable(vars['prompt_id'], uri.href);
-      const file = variable(vars['file'], uri.href);
+      const promptId = variable(vars['prompt_id'], uri.href, 'prompt_id', PROMPT_ID);
+      const file = variable(vars['file'], uri.href, 'file', { ...PATH, expected: 'a file below the job folder, e.g. comfywire%2Fsd15_00001_.png' });
       const found = await locate(outputDir, promptId, file);
       if ('missing' in found) {
         throw notFound(uri.href, `${found.missing}. get_workflow_status with prompt_id ${promptId} lists the job's files (and fetches missing ones).`);

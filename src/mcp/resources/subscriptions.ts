@@ -3,7 +3,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { isEndOfRun, promptIdOf } from '../../../streams/messages.js';
 import type { McpDeps } from '../deps.js';
-import { variable } from './uri.js';
+import { PROMPT_ID } from '../../input-policy/index.js';
+import { notFound, variable } from './uri.js';
 
 /**
  * resources/subscribe for job URIs: while a subscribed job runs, its state changes on every frame,
@@ -17,6 +18,8 @@ export const RESOURCE_UPDATE_INTERVAL_MS = 250;
 export const LIST_CHANGED_INTERVAL_MS = 1000;
 
 const JOB_URI = /^comfywire:\/\/jobs\/([^/]+)$/;
+/** Longer than any URI this server serves (an output path is at most ~1,200 characters). */
+const MAX_URI_CHARS = 2048;
 
 export class ResourceSubscriptions {
   private readonly subscriptions = new Map<string, Subscription>();
@@ -46,8 +49,10 @@ export class ResourceSubscriptions {
 
   subscribe(uri: string): void {
     if (this.subscriptions.has(uri)) return;
+    // Each subscription keeps its URI: a URI no resource of ours could have is refused, not stored.
+    if (uri.length > MAX_URI_CHARS) throw notFound(uri, `the URI is over ${MAX_URI_CHARS} characters; no resource of this server has one that long`);
     const match = JOB_URI.exec(uri);
-    const job = match ? this.deps.engine.job(variable(match[1], uri)) : undefined;
+    const job = match ? this.deps.engine.job(variable(match[1], uri, 'prompt_id', PROMPT_ID)) : undefined;
     if (!job) {
       // Finished, unknown or not a job: nothing will change, but the client may still unsubscribe.
       this.subscriptions.set(uri, new Subscription());

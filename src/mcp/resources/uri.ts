@@ -1,4 +1,5 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { checkIdentifier, excerpt, type IdentifierRule } from '../../input-policy/index.js';
 
 /** Resource URIs this server serves, and the helpers that build and read their variable parts. */
 
@@ -25,17 +26,32 @@ export function workflowUri(name: string): string {
   return `comfywire://workflows/${uriPart(name)}`;
 }
 
-/** A template variable as the SDK hands it over (string or, for exploded vars, string[]), decoded. */
-export function variable(value: string | string[] | undefined, uri: string): string {
+/**
+ * A template variable as the SDK hands it over (string or, for exploded vars, string[]),
+ * decoded and held to the input policy's rule for what it names (an id, a name, a path).
+ */
+export function variable(value: string | string[] | undefined, uri: string, name: string, rule: IdentifierRule): string {
   const raw = Array.isArray(value) ? value.join(',') : value;
   if (raw === undefined || raw === '') throw notFound(uri, 'the URI is incomplete');
+  let decoded: string;
   try {
-    return decodeURIComponent(raw);
+    decoded = decodeURIComponent(raw);
   } catch {
     throw notFound(uri, 'the URI is not properly percent-encoded');
   }
+  const checked = checkIdentifier(decoded, name, rule);
+  if (!checked.ok) throw notFound(uri, checked.problem);
+  return checked.value;
+}
+
+/** Longer URIs are quoted as an excerpt: an error never repeats a caller's input whole. */
+const MAX_QUOTED_URI = 200;
+
+export function shortUri(uri: string): string {
+  return uri.length <= MAX_QUOTED_URI ? uri : excerpt(uri, MAX_QUOTED_URI / 2);
 }
 
 export function notFound(uri: string, why: string): McpError {
-  return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}: ${why}`, { uri });
+  const shown = shortUri(uri);
+  return new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${shown}: ${why}`, { uri: shown });
 }

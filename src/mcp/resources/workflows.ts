@@ -2,6 +2,7 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import { ComfywireError, WorkflowNotFoundError } from '../../errors.js';
 import { listTemplateNames, loadTemplate, type WorkflowTemplate } from '../../workflows/index.js';
 import type { McpDeps } from '../deps.js';
+import { NAME } from '../../input-policy/index.js';
 import { notFound, variable, workflowUri, WORKFLOW_TEMPLATE } from './uri.js';
 
 /** `comfywire://workflows/{name}`: a template's API prompt with the parameters it exposes. */
@@ -29,7 +30,7 @@ export function registerWorkflowResources(server: McpServer, deps: McpDeps): voi
       mimeType: 'application/json',
     },
     async (uri, vars) => {
-      const name = variable(vars['name'], uri.href);
+      const name = variable(vars['name'], uri.href, 'name', { ...NAME, expected: 'a workflow template name, e.g. sd15-txt2img' });
       const loaded = await load(deps, name, uri.href);
       const body = {
         name: loaded.name,

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { JobNotFoundError } from '../../errors.js';
+import { identifierField, PROMPT_ID } from '../../input-policy/index.js';
 import type { CancelOutcome } from '../../engine.js';
 import type { ToolContext } from '../deps.js';
 import { failure, errorText, guarded, okResult } from '../results.js';
@@ -8,7 +9,7 @@ import { failure, errorText, guarded, okResult } from '../results.js';
 export const CANCEL_JOB = 'cancel_job';
 
 const inputSchema = {
-  prompt_id: z.string().min(1).describe('The prompt_id returned by generate_image (or listed by get_queue)'),
+  prompt_id: identifierField('prompt_id', PROMPT_ID).describe('The prompt_id returned by generate_image (or listed by get_queue)'),
 };
 
 const outputSchema = {

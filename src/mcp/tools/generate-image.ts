@@ -10,13 +10,15 @@ import { registerTaskTool } from '../tasks/index.js';
 export const GENERATE_IMAGE = 'generate_image';
 
 /**
- * The request's fields come from the shared GenerateRequestSchema, so this tool and `comfywire
- * generate` accept and refuse the same values; `wait` and `timeout_s` are this tool's own.
+ * The request's fields come from the shared request schema, built for the configured limits, so
+ * this tool and `comfywire generate` accept and refuse the same values; `wait` and `timeout_s`
+ * are this tool's own.
  */
 function inputSchema(ctx: ToolContext) {
+  const shape = requestShape(ctx.config.limits);
   return {
-    ...requestShape,
-    workflow: requestShape.workflow.describe(`Workflow template name from list_workflows (default "${ctx.config.defaultWorkflow}")`),
+    ...shape,
+    workflow: shape.workflow.describe(`Workflow template name from list_workflows (default "${ctx.config.defaultWorkflow}")`),
     wait: z
       .boolean()
       .default(true)

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { JobNotFoundError } from '../../errors.js';
+import { identifierField, PROMPT_ID } from '../../input-policy/index.js';
 import type { ToolContext } from '../deps.js';
 import { downloadOutputs } from '../../jobs/download-outputs.js';
 import { notDownloaded } from '../../jobs/output-folder.js';
@@ -18,9 +19,7 @@ export const GET_WORKFLOW_STATUS = 'get_workflow_status';
 const DEFAULT_RECENT = 10;
 
 const inputSchema = {
-  prompt_id: z
-    .string()
-    .min(1)
+  prompt_id: identifierField('prompt_id', PROMPT_ID)
     .optional()
     .describe('The job to report on (from generate_image or get_queue). Omit it for the queue and the recent jobs.'),
   recent: z.number().int().min(1).max(100).default(DEFAULT_RECENT).describe('How many recent jobs to list when prompt_id is omitted'),

@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ComfyHttpError } from '../../errors.js';
+import { FOLDER, identifierField } from '../../input-policy/index.js';
 import { nearest } from '../../workflows/nearest.js';
 import type { ToolContext } from '../deps.js';
 import { failure, guarded, okResult } from '../results.js';
@@ -11,9 +12,7 @@ export const LIST_MODELS = 'list_models';
 const MAX_LISTED = 200;
 
 const inputSchema = {
-  folder: z
-    .string()
-    .min(1)
+  folder: identifierField('folder', FOLDER)
     .optional()
     .describe('A model folder such as "checkpoints", "loras" or "vae". Omit it to list the folders.'),
 };

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { identifierField, PATH } from '../../input-policy/index.js';
 import type { ToolContext } from '../deps.js';
 import { basename } from 'node:path';
 import { allowedImage } from '../allowed-paths.js';
@@ -8,15 +9,13 @@ import { guarded, okResult } from '../results.js';
 export const UPLOAD_IMAGE = 'upload_image';
 
 const inputSchema = {
-  path: z
-    .string()
-    .min(1)
-    .describe(
-      'Local image file (PNG, JPEG, WebP, GIF, BMP or TIFF, by content; not hidden; at most COMFYWIRE_UPLOAD_MAX_MB) inside the ' +
-        'working directory, the output folder or COMFYWIRE_UPLOAD_DIRS',
-    ),
+  path: identifierField('path', { ...PATH, expected: 'the path of a local image file (PNG, JPEG, WebP, GIF, BMP or TIFF)' }).describe(
+    'Local image file (PNG, JPEG, WebP, GIF, BMP or TIFF, by content; not hidden; at most COMFYWIRE_UPLOAD_MAX_MB) inside the ' +
+      'working directory, the output folder or COMFYWIRE_UPLOAD_DIRS',
+  ),
   subfolder: z
     .string()
+    .max(128, 'at most 128 characters, a relative folder name such as "comfywire" or "refs/faces"')
     .regex(/^[\w.-]+(\/[\w.-]+)*$/, 'a relative folder name such as "comfywire" or "refs/faces"')
     .refine((s) => !s.split('/').includes('..'), 'must not contain ".."')
     .default('comfywire')
