@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'WORKFLOW_INVALID'
   | 'PARAMETER_INVALID'
   | 'JOB_NOT_FOUND'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'CALL_LOG_UNAVAILABLE';
 
 export interface ComfywireErrorOptions {
   cause?: unknown;
@@ -200,6 +201,14 @@ export class CancelledError extends ComfywireError {
   constructor(message = 'The operation was cancelled.', options: ComfywireErrorOptions = {}) {
     super('CANCELLED', message, options);
     this.name = 'CancelledError';
+  }
+}
+
+/** `comfywire logs` could not read the call log (database down, log off). */
+export class CallLogUnavailableError extends ComfywireError {
+  constructor(message: string, options: ComfywireErrorOptions = {}) {
+    super('CALL_LOG_UNAVAILABLE', message, options);
+    this.name = 'CallLogUnavailableError';
   }
 }
 

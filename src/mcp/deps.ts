@@ -1,3 +1,4 @@
+import type { CallLog } from '../call-log/call-log.js';
 import type { Config } from '../config.js';
 import type { ComfyEngine } from '../engine-api.js';
 import type { Logger } from '../logger.js';
@@ -11,6 +12,8 @@ export interface McpDeps {
   config: Readonly<Config>;
   /** Writes to stderr: on stdio, stdout carries nothing but protocol. */
   logger: Logger;
+  /** The process's call log (file and/or PostgreSQL); absent = calls are not logged. */
+  calls?: CallLog | undefined;
   /**
    * Folders upload_image and generate_image's input_image may read, besides the working directory
    * and the output folder. Defaults to config.uploadDirs (COMFYWIRE_UPLOAD_DIRS).

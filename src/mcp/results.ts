@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ComfywireError, PromptRejectedError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { recordToolCall, type ToolCall } from '../call-log/tool-call.js';
 
 /**
  * Tool results. An expected failure is an `isError: true` result whose text says what to do next:
@@ -28,14 +29,18 @@ export function errorText(error: unknown, doing?: string): string {
   return `${lead}Unexpected error: ${message}. This is likely a comfywire bug; the server is still running, so retrying or another tool may work.`;
 }
 
-/** Runs a tool body and turns anything it throws into an isError result (logged to stderr). */
+/**
+ * Runs a tool body and turns anything it throws into an isError result (logged to stderr). With
+ * `call` (see `toolCall`), the call and how it ended also go to the call log.
+ */
 export async function guarded(
   logger: Logger,
   tool: string,
   body: () => Promise<CallToolResult>,
+  call?: ToolCall,
 ): Promise<CallToolResult> {
   try {
-    return await body();
+    return await recordToolCall(call, tool, body);
   } catch (error) {
     if (error instanceof ComfywireError) logger.info(`${tool}: ${error.code}: ${error.message}`);
     else logger.error(`${tool}: unexpected error`, { error: error instanceof Error ? error.stack : String(error) });

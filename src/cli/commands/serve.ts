@@ -38,7 +38,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const { createRuntime } = await import('../runtime.js');
   const { startFeed } = await import('../../feed/feed-server.js');
   const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true });
-  const { engine, config, logger } = runtime;
+  const { engine, config, logger, calls } = runtime;
   // Connect in the background: the server answers tools/list at once, and tools that need
   // ComfyUI report it unreachable with a hint if it is not there.
   engine.start();
@@ -53,7 +53,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   if (opts.http) {
     const { startHttpServer } = await import('../../mcp/http/index.js');
     const http = await startHttpServer({
-      deps: { engine, config, logger },
+      deps: { engine, config, logger, calls },
       host: opts.host ?? config.http.host,
       port: opts.port ?? config.http.port,
       ...(config.http.token ? { token: config.http.token } : {}),
@@ -71,7 +71,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
     // Loaded here, not at the top: other commands should not pay for the MCP SDK at start-up.
     const { createServer } = await import('../../mcp/server.js');
     const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-    const { server, cleanup } = createServer({ engine, config, logger });
+    const { server, cleanup } = createServer({ engine, config, logger, calls });
     const transport = new StdioServerTransport();
     await server.connect(transport);
     logger.info(`comfywire MCP server on stdio (ComfyUI: ${config.comfyUrl})`);

@@ -4,6 +4,7 @@ import { ComfyHttpError } from '../../errors.js';
 import { nearest } from '../../workflows/nearest.js';
 import type { ToolContext } from '../deps.js';
 import { failure, guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const LIST_MODELS = 'list_models';
 
@@ -61,6 +62,6 @@ export function registerListModelsTool(server: McpServer, ctx: ToolContext): voi
         ? `${files.length} file(s) in ${folder}:\n${shown.map((f) => `- ${f}`).join('\n')}${more}`
         : `The ${folder} folder is empty: put model files into ComfyUI's models/${folder} folder.`;
       return okResult(text, { folder, files });
-    }),
+    }, toolCall(ctx, { folder })),
   );
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ToolContext } from '../deps.js';
 import { allowedFile } from '../allowed-paths.js';
 import { guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const UPLOAD_IMAGE = 'upload_image';
 
@@ -50,6 +51,6 @@ export function registerUploadImageTool(server: McpServer, ctx: ToolContext): vo
           '(e.g. generate_image params) or pass the local path as input_image instead.',
         { name: reply.name, subfolder: reply.subfolder, type: reply.type, image, source },
       );
-    }),
+    }, toolCall(ctx, {})),
   );
 }
