@@ -55,11 +55,48 @@ export function createFileSink(options: FileSinkOptions, logger: Logger): FileSi
     warned = true;
     logger.warn(`call log: cannot write ${options.file}: ${describeError(error)}`);
   });
+
+  // One line at a time, and only into an open file. The transport checks the size after each
+  // line lands; lines that arrive while it opens or rotates are all written unchecked, and a
+  // burst that crosses maxsize while a file is still opening is lost outright (winston 3.19
+  // ends that stream unflushed). So a line goes out only once the file is open and the previous
+  // line has landed without starting a rotation.
+  const queue: string[] = [];
+  let ready = false;
+  let dropped = 0;
+  let drained: (() => void) | undefined;
+  const state = transport as unknown as { _rotate?: boolean; _opening?: boolean };
+  const pump = () => {
+    if (!ready) return;
+    const next = queue.shift();
+    if (next === undefined) return drained?.();
+    ready = false;
+    fileLogger.info(next);
+  };
+  transport.on('open', () => {
+    ready = true;
+    pump();
+  });
+  transport.on('logged', () =>
+    setImmediate(() => {
+      // A rotation started by that line ends with the next 'open'.
+      if (state._rotate || state._opening) return;
+      ready = true;
+      pump();
+    }),
+  );
+
   let closed: Promise<void> | undefined;
   return {
     write(record) {
       if (closed) return;
-      fileLogger.info(JSON.stringify(record));
+      if (queue.length >= FILE_QUEUE_LINES) {
+        // The file stopped taking lines (a dead disk): memory stays bounded.
+        queue.shift();
+        if (dropped++ === 0) logger.warn(`call log: ${options.file} is not keeping up; dropping the oldest waiting lines`);
+      }
+      queue.push(JSON.stringify(record));
+      pump();
     },
     close(boundMs) {
       closed ??= new Promise<void>((resolve) => {
@@ -68,9 +105,14 @@ export function createFileSink(options: FileSinkOptions, logger: Logger): FileSi
           clearTimeout(timer);
           resolve();
         });
-        fileLogger.end();
+        const end = () => fileLogger.end();
+        if (ready && queue.length === 0) end();
+        else drained = end;
       });
       return closed;
     },
   };
 }
+
+/** Lines waiting for the file, at most (a few MB): beyond, the oldest are dropped. */
+export const FILE_QUEUE_LINES = 10_000;
