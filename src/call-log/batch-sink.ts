@@ -90,7 +90,8 @@ export class BatchSink {
       this.countLost(1);
       return;
     }
-    if (this.buffer.length + this.inFlight >= this.capacity) {
+    // Bounds the waiting lines; a batch out on the wire (at most batchSize more) rejoins them if it fails.
+    if (this.buffer.length >= this.capacity) {
       if (this.lostWhileDown === 0) this.logger.warn(`call log: ${this.name} buffer full (${this.capacity} lines); dropping the oldest until it answers`);
       this.buffer.shift();
       this.lostWhileDown += 1;
@@ -175,7 +176,8 @@ export class BatchSink {
       }
       this.inFlight = 0;
       this.written += batch.length;
-      if (this.failing) this.recovered();
+      // Lines may have been dropped before any write failed (a burst while the first batch hung).
+      if (this.failing || this.lostWhileDown) this.recovered();
     }
   }
 
@@ -207,7 +209,7 @@ export class BatchSink {
     this.attempt = 0;
     this.previousDelay = undefined;
     if (this.lostWhileDown) {
-      this.logger.warn(`call log: ${this.name} answers again; ${this.lostWhileDown} line(s) were lost while it was unreachable (buffer full)`);
+      this.logger.warn(`call log: ${this.name} answers again; ${this.lostWhileDown} line(s) were lost while it was unreachable or slow (buffer full)`);
       this.onLost(this.lostWhileDown);
       this.lostWhileDown = 0;
     } else {

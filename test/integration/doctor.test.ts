@@ -33,13 +33,23 @@ describe('comfywire doctor', () => {
     it('passes every check and reports version, devices, flags and checkpoints', async () => {
       const checks = await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out } });
       expect(checks.filter((c) => c.status !== 'ok')).toEqual([]);
-      expect(checks.map((c) => c.name)).toEqual(['node', 'config', 'comfyui', 'auth', 'websocket', 'templates', 'default workflow', 'custom nodes', 'checkpoints', 'output folder']);
+      expect(checks.map((c) => c.name)).toEqual(['node', 'config', 'comfyui', 'auth', 'websocket', 'templates', 'default workflow', 'custom nodes', 'checkpoints', 'output folder', 'call log']);
       const c = byName(checks);
       expect(c['comfyui']!.detail).toMatch(/ComfyUI \d+\.\d+\.\d+; simulated \(8\.0 GiB VRAM/);
       expect(c['websocket']!.detail).toMatch(/feature_flags in \d+ ms/);
       expect(c['checkpoints']!.detail).toContain('v1-5-pruned-emaonly.safetensors');
       expect(c['output folder']!.detail).toBe(`${out} is writable`);
       expect(doctorPassed(checks)).toBe(true);
+    });
+
+    it('says where the call log goes, or that it is off', async () => {
+      const file = join(out, 'state', 'calls.jsonl');
+      const on = byName(await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_CALL_LOG: file, COMFYWIRE_CALL_LOG_MAX_MB: '2', COMFYWIRE_CALL_LOG_FILES: '3' } }));
+      expect(on['call log']).toEqual({ name: 'call log', status: 'ok', detail: `${file} (rotated at 2 MB, 3 files kept)` });
+      const off = byName(await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_CALL_LOG: 'off' } }));
+      expect(off['call log']).toEqual({ name: 'call log', status: 'ok', detail: 'off (COMFYWIRE_CALL_LOG=off)' });
+      // No DATABASE_URL: no database check at all.
+      expect(off['call log database']).toBeUndefined();
     });
 
     it('names templates that use node classes the server lacks, and a broken template', async () => {

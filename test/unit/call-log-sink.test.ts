@@ -130,6 +130,23 @@ describe('a database that is down', () => {
     expect(lost).toEqual([250]);
     expect(log.lines.filter((l) => l.startsWith('warn: ') && l.includes('250 line(s) were lost'))).toHaveLength(1);
   });
+
+  it('reports lines dropped before any write failed (the first batch still out) once the batch lands', async () => {
+    const small = new BatchSink({ writer, logger: log.logger, name: 'PostgreSQL', capacity: 5, random: () => 0, onLost: (n) => lost.push(n) });
+    let release!: () => void;
+    const write = writer.write.bind(writer);
+    writer.write = (records) => new Promise<void>((resolve) => (release = resolve)).then(() => write(records));
+    for (let i = 0; i < 5; i++) small.write(line(i));
+    await jest.advanceTimersByTimeAsync(SINK_FLUSH_INTERVAL_MS); // the first batch is out, unanswered
+    for (let i = 0; i < 8; i++) small.write(line(i));
+    expect(small.status()).toMatchObject({ lost: 3, failing: false });
+    expect(lost).toEqual([]);
+    writer.write = write;
+    release();
+    await jest.advanceTimersByTimeAsync(SINK_FLUSH_INTERVAL_MS);
+    expect(lost).toEqual([3]);
+    expect(log.lines.filter((l) => l.includes('3 line(s) were lost'))).toHaveLength(1);
+  });
 });
 
 describe('close', () => {
