@@ -34,6 +34,12 @@ if (!server) {
   }
 }
 
+if (server && !server.ctl && IN_CI) {
+  it('can stop and start PostgreSQL in CI', () => {
+    throw new Error('CI=true but COMFYWIRE_TEST_PG_CTL is not set: the outage tests must run in CI (.ci/run sets it).');
+  });
+}
+
 const describePg = server ? describe : describe.skip;
 const base = server?.url ?? 'postgres://unset';
 
