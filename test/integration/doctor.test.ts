@@ -70,7 +70,7 @@ describe('comfywire doctor', () => {
       expect(r.code).toBe(0);
       const report = JSON.parse(r.stdout) as { ok: boolean; checks: DoctorCheck[] };
       expect(report.ok).toBe(true);
-      expect(report.checks).toHaveLength(10);
+      expect(report.checks).toHaveLength(11);
     });
   });
 
@@ -111,7 +111,7 @@ describe('comfywire doctor', () => {
       expect(c['auth']).toMatchObject({ status: 'ok', detail: 'bearer credentials accepted' });
       expect(c['websocket']!.status).toBe('ok');
       expect(doctorPassed(checks)).toBe(true);
-      expect(formatChecks(checks)).toMatch(/10 ok, 0 warn, 0 fail\n$/);
+      expect(formatChecks(checks)).toMatch(/11 ok, 0 warn, 0 fail\n$/);
     });
   });
 
