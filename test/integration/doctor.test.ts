@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDoctor, doctorPassed, formatChecks } from '../../src/doctor/run-doctor.js';
@@ -11,14 +10,11 @@ import { runCli } from '../helpers/cli.js';
 
 const byName = (checks: DoctorCheck[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
 
-/** A port nothing listens on: bind one, then let it go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * A port nothing listens on. Not a freed ephemeral port: another test's server (port 0) can be
+ * handed the same one between the two runs below. Port 9 (discard) is never handed out for port 0.
+ */
+const CLOSED_PORT = 9;
 
 describe('comfywire doctor', () => {
   let out: string;
@@ -75,7 +71,7 @@ describe('comfywire doctor', () => {
   });
 
   it('a closed port: reachability fails with a fix, exit code 1', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${CLOSED_PORT}`;
     const r = await runCli(['doctor', '--json'], { env: { COMFYUI_URL: url, COMFYWIRE_OUTPUT_DIR: out } });
     expect(r.code).toBe(1);
     const c = byName((JSON.parse(r.stdout) as { checks: DoctorCheck[] }).checks);
