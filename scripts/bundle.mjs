@@ -1,6 +1,7 @@
 // Bundles the CLI into one ESM file, dist/comfywire.mjs (the package's bin).
 // Why: an MCP client launches the server and waits for it; loading ~300 modules one by one
-// costs Node about twice as long as parsing one file. sharp stays external (native addon).
+// costs Node about twice as long as parsing one file. sharp stays external (native addon), and so
+// does pg-native, the optional binding pg requires only on demand.
 import { build } from 'esbuild';
 
 await build({
@@ -10,7 +11,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['sharp'],
+  // pg loads its optional native binding (pg-native) only when asked for; it is not installed.
+  external: ['sharp', 'pg-native'],
   // Bundled CommonJS dependencies (winston, undici...) call require(); give ESM one.
   banner: { js: "import { createRequire as __comfywireRequire } from 'node:module'; const require = __comfywireRequire(import.meta.url);" },
   // Whitespace and syntax only: parsing a smaller file starts faster, and names stay readable in

@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'JOB_NOT_FOUND'
   | 'CANCELLED'
   | 'RATE_LIMITED'
-  | 'JOB_CAP_REACHED';
+  | 'JOB_CAP_REACHED'
+  | 'CALL_LOG_UNAVAILABLE';
 
 export interface ComfywireErrorOptions {
   cause?: unknown;
@@ -218,6 +219,14 @@ export class JobCapReachedError extends ComfywireError {
   constructor(message: string, options: ComfywireErrorOptions = {}) {
     super('JOB_CAP_REACHED', message, options);
     this.name = 'JobCapReachedError';
+  }
+}
+
+/** `comfywire logs` could not read the call log (database down, log off). */
+export class CallLogUnavailableError extends ComfywireError {
+  constructor(message: string, options: ComfywireErrorOptions = {}) {
+    super('CALL_LOG_UNAVAILABLE', message, options);
+    this.name = 'CallLogUnavailableError';
   }
 }
 

@@ -6,6 +6,7 @@ import { tailCommand } from './commands/tail.js';
 import { serveCommand } from './commands/serve.js';
 import { installCommand } from './commands/install.js';
 import { doctorCommand } from './commands/doctor.js';
+import { logsCommand } from './commands/logs.js';
 import { handleError, EXIT_USAGE } from './handle-error.js';
 import { VERSION } from '../version.js';
 
@@ -25,6 +26,7 @@ program.addCommand(tailCommand());
 program.addCommand(simulateCommand());
 program.addCommand(installCommand());
 program.addCommand(doctorCommand());
+program.addCommand(logsCommand());
 
 try {
   await program.parseAsync(process.argv);

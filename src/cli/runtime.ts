@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { callLogFromConfig, type CallLog } from '../call-log/call-log.js';
 import { loadConfig, type Config } from '../config.js';
 import { Engine } from '../engine.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -19,6 +20,8 @@ export interface Runtime {
   simulator: Simulator | undefined;
   /** Masks the configured secrets in any text this command writes (the logger already applies it). */
   redact: Redactor;
+  /** The call log (file and/or PostgreSQL), undefined when both are off. */
+  calls: CallLog | undefined;
   close(): Promise<void>;
 }
 
@@ -75,15 +78,19 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     logger.info(`embedded simulator listening on ${simulator.url}`);
   }
   const engine = new Engine({ config, logger });
+  const calls = callLogFromConfig(config, logger);
   return {
     config,
     logger,
     engine,
     simulator,
     redact,
+    calls,
     async close() {
       await engine.close();
       await simulator?.close();
+      // Last: closing the engine ends the jobs still followed, and their ends are logged.
+      await calls?.close();
     },
   };
 }

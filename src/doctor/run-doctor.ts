@@ -5,6 +5,7 @@
  */
 import { ComfyClient } from '../comfy/client.js';
 import type { ObjectInfo } from '../comfy/types.js';
+import { checkCallLogDatabase, checkCallLogFile } from './call-log-checks.js';
 import { checkConfig, checkNodeVersion, checkOutputWritable } from './local-checks.js';
 import { checkAuth, checkCheckpoints, checkReachable, checkWebSocket, fetchStats } from './server-checks.js';
 import { checkDefaultWorkflow, checkNodeClasses, checkTemplates, scanTemplates } from './template-checks.js';
@@ -66,6 +67,9 @@ async function runChecks(check: DoctorCheck, config: ReturnType<typeof checkConf
   if (objectInfo) checks.push(checkNodeClasses(scan, objectInfo));
   if (serving) checks.push(await checkCheckpoints(client));
   checks.push(await checkOutputWritable(config.outputDir));
+  checks.push(await checkCallLogFile(config));
+  const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);
+  if (database) checks.push(database);
   return checks;
 }
 

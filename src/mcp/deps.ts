@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { CallLog } from '../call-log/call-log.js';
 import type { Config } from '../config.js';
 import type { ComfyEngine } from '../engine-api.js';
 import type { Logger } from '../logger.js';
@@ -13,6 +14,8 @@ export interface McpDeps {
   config: Readonly<Config>;
   /** Writes to stderr: on stdio, stdout carries nothing but protocol. */
   logger: Logger;
+  /** The process's call log (file and/or PostgreSQL); absent = calls are not logged. */
+  calls?: CallLog | undefined;
   /**
    * Folders upload_image and generate_image's input_image may read, besides the working directory
    * and the output folder. Defaults to config.uploadDirs (COMFYWIRE_UPLOAD_DIRS).

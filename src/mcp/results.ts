@@ -2,6 +2,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { ComfywireError, PromptRejectedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CallAdmission } from './rate-limit.js';
+import { recordToolCall, type ToolCall } from '../call-log/tool-call.js';
 
 /**
  * Tool results. An expected failure is an `isError: true` result whose text says what to do next:
@@ -41,10 +42,14 @@ export async function guarded(
   { logger, admission }: GuardContext,
   tool: string,
   body: () => Promise<CallToolResult>,
+  call?: ToolCall,
 ): Promise<CallToolResult> {
   try {
-    admission?.admit(tool);
-    return await body();
+    // Admission inside the record: a refused call is on record as refused.
+    return await recordToolCall(call, tool, async () => {
+      admission?.admit(tool);
+      return body();
+    });
   } catch (error) {
     if (error instanceof ComfywireError) logger.info(`${tool}: ${error.code}: ${error.message}`);
     else logger.error(`${tool}: unexpected error`, { error: error instanceof Error ? error.stack : String(error) });

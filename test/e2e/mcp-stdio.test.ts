@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,6 +7,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { exitOf, startCli } from '../helpers/cli.js';
 import { startStdioServer, type StdioServer } from '../helpers/mcp-stdio.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * The built server spawned over stdio and driven by the real MCP SDK client, against the
@@ -38,7 +39,7 @@ describe('comfywire MCP server over stdio', () => {
       clientName: 'e2e',
       // A dozen generation calls in a few seconds: past the default burst of 5. The other limits
       // stay at their defaults; mcp-stdio-limits.test.ts runs the generation limit as shipped.
-      env: { COMFYWIRE_GENERATE_BURST: '50' },
+      env: { COMFYWIRE_GENERATE_BURST: '50', COMFYWIRE_CALL_LOG: join(work, 'state', 'calls.jsonl') },
     });
     client = server.client;
     serverPid = server.pid;
@@ -83,6 +84,21 @@ describe('comfywire MCP server over stdio', () => {
     for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
     expect(progress.at(-1)).toBe(100);
     expect(messages.some((m) => /KSampler/.test(m))).toBe(true);
+  });
+
+  it('logs every tool call to the call log file, created private', async () => {
+    const file = join(work, 'state', 'calls.jsonl');
+    const r = await call('get_queue');
+    expect(r.isError).toBeFalsy();
+    const lines = await eventually(() => {
+      const found = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Structured) : [];
+      return found.some((l) => l['tool'] === 'get_queue') ? found : undefined;
+    });
+    expect(lines).toEqual(expect.arrayContaining([
+      expect.objectContaining({ tool: 'generate_image', status: 'success', prompt: 'a lighthouse at dusk', host: sim.url }),
+      expect.objectContaining({ tool: 'get_queue', status: 'success', host: sim.url }),
+    ]));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('list_workflows, get_queue, list_models, get_system_stats answer with structured content', async () => {

@@ -12,11 +12,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Environment for a child: inherited, minus anything that would point it at a real ComfyUI. */
+/**
+ * Environment for a child: inherited, minus anything that would point it at a real ComfyUI or a
+ * real database, and with the call log off (a test never writes into the user's state folder;
+ * tests of the log pass COMFYWIRE_CALL_LOG or DATABASE_URL themselves).
+ */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('COMFYUI_') || k.startsWith('COMFYWIRE_')) delete env[k];
-  return { ...env, COMFYWIRE_LOG_LEVEL: 'warn', ...extra };
+  for (const k of Object.keys(env)) if (k.startsWith('COMFYUI_') || k.startsWith('COMFYWIRE_') || k === 'DATABASE_URL') delete env[k];
+  return { ...env, COMFYWIRE_LOG_LEVEL: 'warn', COMFYWIRE_CALL_LOG: 'off', ...extra };
 }
 
 export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {

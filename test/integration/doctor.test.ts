@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDoctor, doctorPassed, formatChecks } from '../../src/doctor/run-doctor.js';
@@ -11,14 +10,11 @@ import { runCli } from '../helpers/cli.js';
 
 const byName = (checks: DoctorCheck[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
 
-/** A port nothing listens on: bind one, then let it go. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * A port nothing listens on. Not a freed ephemeral port: another test's server (port 0) can be
+ * handed the same one between the two runs below. Port 9 (discard) is never handed out for port 0.
+ */
+const CLOSED_PORT = 9;
 
 describe('comfywire doctor', () => {
   let out: string;
@@ -33,13 +29,23 @@ describe('comfywire doctor', () => {
     it('passes every check and reports version, devices, flags and checkpoints', async () => {
       const checks = await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out } });
       expect(checks.filter((c) => c.status !== 'ok')).toEqual([]);
-      expect(checks.map((c) => c.name)).toEqual(['node', 'config', 'comfyui', 'auth', 'websocket', 'templates', 'default workflow', 'custom nodes', 'checkpoints', 'output folder']);
+      expect(checks.map((c) => c.name)).toEqual(['node', 'config', 'comfyui', 'auth', 'websocket', 'templates', 'default workflow', 'custom nodes', 'checkpoints', 'output folder', 'call log']);
       const c = byName(checks);
       expect(c['comfyui']!.detail).toMatch(/ComfyUI \d+\.\d+\.\d+; simulated \(8\.0 GiB VRAM/);
       expect(c['websocket']!.detail).toMatch(/feature_flags in \d+ ms/);
       expect(c['checkpoints']!.detail).toContain('v1-5-pruned-emaonly.safetensors');
       expect(c['output folder']!.detail).toBe(`${out} is writable`);
       expect(doctorPassed(checks)).toBe(true);
+    });
+
+    it('says where the call log goes, or that it is off', async () => {
+      const file = join(out, 'state', 'calls.jsonl');
+      const on = byName(await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_CALL_LOG: file, COMFYWIRE_CALL_LOG_MAX_MB: '2', COMFYWIRE_CALL_LOG_FILES: '3' } }));
+      expect(on['call log']).toEqual({ name: 'call log', status: 'ok', detail: `${file} (rotated at 2 MB, 3 files kept)` });
+      const off = byName(await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_CALL_LOG: 'off' } }));
+      expect(off['call log']).toEqual({ name: 'call log', status: 'ok', detail: 'off (COMFYWIRE_CALL_LOG=off)' });
+      // No DATABASE_URL: no database check at all.
+      expect(off['call log database']).toBeUndefined();
     });
 
     it('names templates that use node classes the server lacks, and a broken template', async () => {
@@ -60,12 +66,12 @@ describe('comfywire doctor', () => {
       expect(r.code).toBe(0);
       const report = JSON.parse(r.stdout) as { ok: boolean; checks: DoctorCheck[] };
       expect(report.ok).toBe(true);
-      expect(report.checks).toHaveLength(10);
+      expect(report.checks).toHaveLength(11);
     });
   });
 
   it('a closed port: reachability fails with a fix, exit code 1', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${CLOSED_PORT}`;
     const r = await runCli(['doctor', '--json'], { env: { COMFYUI_URL: url, COMFYWIRE_OUTPUT_DIR: out } });
     expect(r.code).toBe(1);
     const c = byName((JSON.parse(r.stdout) as { checks: DoctorCheck[] }).checks);
@@ -101,7 +107,7 @@ describe('comfywire doctor', () => {
       expect(c['auth']).toMatchObject({ status: 'ok', detail: 'bearer credentials accepted' });
       expect(c['websocket']!.status).toBe('ok');
       expect(doctorPassed(checks)).toBe(true);
-      expect(formatChecks(checks)).toMatch(/10 ok, 0 warn, 0 fail\n$/);
+      expect(formatChecks(checks)).toMatch(/11 ok, 0 warn, 0 fail\n$/);
     });
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGenerate } from '../../src/cli/commands/generate-run.js';
@@ -34,8 +34,11 @@ beforeEach(async () => {
   useFakeClock();
   sim = await startSimulator({ port: 0, stepDelayMs: 10 });
   outputDir = mkdtempSync(join(tmpdir(), 'comfywire-limits-cli-'));
-  for (const k of Object.keys(process.env)) if (k.startsWith('COMFYUI_') || k.startsWith('COMFYWIRE_')) delete process.env[k];
+  for (const k of Object.keys(process.env)) if (k.startsWith('COMFYUI_') || k.startsWith('COMFYWIRE_') || k === 'DATABASE_URL') delete process.env[k];
   Object.assign(process.env, {
+    // The call log in the test's folder, never the user's state folder.
+    COMFYWIRE_CALL_LOG: join(outputDir, '.state', 'calls.jsonl'),
+    COMFYWIRE_STATE_DIR: join(outputDir, '.state'),
     COMFYUI_URL: sim.url,
     COMFYWIRE_OUTPUT_DIR: outputDir,
     COMFYWIRE_WORKFLOWS_DIR: WORKFLOWS_DIR,
@@ -80,6 +83,16 @@ async function generate(samplerMs: number, opts: Partial<GenerateOptions> = {}) 
   return { code: code!, promptId, submittedAt: submitted.at, lines: stderr.map((l) => l.text).join('') };
 }
 
+/** The job's line in the call log (written as the command ends; read once it has landed). */
+async function callLine(): Promise<Record<string, unknown>> {
+  const file = join(outputDir, '.state', 'calls.jsonl');
+  const read = () => (existsSync(file) ? readFileSync(file, 'utf8').trim() : '');
+  await untilReal(() => read() !== '');
+  const lines = read().split('\n');
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!) as Record<string, unknown>;
+}
+
 describe(`generate's job timeout (default ${LIMIT / MIN} min)`, () => {
   it('a render ending 30 s before the limit: the files are printed, exit 0', async () => {
     const r = await generate(LIMIT - 30 * S);
@@ -89,6 +102,7 @@ describe(`generate's job timeout (default ${LIMIT / MIN} min)`, () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toContain(join(outputDir, r.promptId));
     expect(existsSync(files[0]!)).toBe(true);
+    expect(await callLine()).toMatchObject({ tool: 'cli:generate', status: 'success', prompt_id: r.promptId, prompt: REQUEST.prompt, host: sim.url });
   });
 
   it('a render ending 30 s after it: the wait ends at 30 min exactly with the prompt_id, and the job keeps running', async () => {
@@ -104,6 +118,11 @@ describe(`generate's job timeout (default ${LIMIT / MIN} min)`, () => {
     void comfy.getQueue().then((q) => (queue = q));
     await untilReal(() => queue !== undefined);
     expect(queue!.running.map((i) => i.promptId)).toEqual([r.promptId]);
+    // The call log tells the truth: the command timed out, after the whole limit.
+    const line = await callLine();
+    expect(line).toMatchObject({ tool: 'cli:generate', status: 'timed-out', prompt_id: r.promptId, workflow: 'sd15-txt2img' });
+    expect(line['duration_ms']).toBeGreaterThanOrEqual(LIMIT);
+    expect(line['duration_ms']).toBeLessThan(LIMIT + MIN);
   });
 });
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { createCallLog, type CallLog, type CallLogOptions } from '../../src/call-log/call-log.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { Engine } from '../../src/engine.js';
 import { silentLogger } from '../../src/logger.js';
@@ -24,6 +25,9 @@ export interface Harness {
   engine: Engine;
   config: Readonly<Config>;
   outputDir: string;
+  /** The call log's file (a temp file unless the options say otherwise), and the log itself. */
+  callLogFile: string | undefined;
+  calls: CallLog | undefined;
   call(name: string, args?: Record<string, unknown>, options?: Parameters<Client['callTool']>[2]): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -39,6 +43,11 @@ export interface HarnessOptions {
    * engine and server) on the same ComfyUI and disk. The owner closes them, not this harness.
    */
   shareWith?: Pick<Harness, 'sim' | 'outputDir'>;
+  /**
+   * The call log: by default a private temp file (never the user's state folder); false for none;
+   * or options (a database URL, sink tuning), the file then still in the temp folder.
+   */
+  callLog?: false | Partial<Omit<CallLogOptions, 'logger'>>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -66,7 +75,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = silentLogger();
   const engine = new Engine({ config, logger });
   if (!options.comfyDown) engine.start();
-  const { server, cleanup } = createServer({ engine, config, logger, cwd: outputDir, ...options.deps });
+  const logDir = options.callLog === false ? undefined : mkdtempSync(path.join(tmpdir(), 'comfywire-calls-'));
+  const callLogFile = logDir ? path.join(logDir, 'calls.jsonl') : undefined;
+  const calls =
+    logDir && callLogFile
+      ? createCallLog({ file: { file: callLogFile, maxBytes: 10 * 1024 * 1024, maxFiles: 2 }, lossFile: path.join(logDir, 'lost.json'), logger: options.deps?.logger ?? logger, ...(options.callLog || {}) })
+      : undefined;
+  const { server, cleanup } = createServer({ engine, config, logger, cwd: outputDir, calls, ...options.deps });
   const client = new Client({ name: 'mcp-test', version: '1.0.0' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
@@ -76,12 +91,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     engine,
     config,
     outputDir,
+    callLogFile,
+    calls,
     call: async (name, args = {}, opts) => (await client.callTool({ name, arguments: args }, undefined, opts)) as CallToolResult,
     close: async () => {
       await client.close();
       await cleanup();
       await server.close();
       await engine.close();
+      await calls?.close();
+      if (logDir) rmSync(logDir, { recursive: true, force: true });
       if (shared) return;
       await sim.close();
       rmSync(outputDir, { recursive: true, force: true });

@@ -8,15 +8,25 @@ import { createRuntime } from '../runtime.js';
 import { describeJob } from '../render/progress.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js';
 import type { GenerateOptions } from './generate.js';
+import { errorOutcome, jobOutcome, type Outcome } from '../../call-log/outcome.js';
+import { callRecord } from '../../call-log/record.js';
+
+/** The call log's name for this command's jobs. */
+export const CLI_GENERATE = 'cli:generate';
 
 /** What `comfywire generate` does once its options are parsed (loaded only when it runs). */
 export async function runGenerate(request: GenerateRequest, opts: GenerateOptions): Promise<number> {
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined;
+  const started = Date.now();
+  // How the job ended, for the call log (one line per job, written before the runtime closes).
+  let outcome: Outcome | undefined;
+  let workflow: string | undefined = request.workflow;
   try {
     runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true });
     const { engine, config } = runtime;
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
+    workflow = prepared.templateName;
     const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
     process.stderr.write(
       `submitted ${job.promptId} (workflow ${prepared.templateName}${prepared.seed !== undefined ? `, seed ${prepared.seed}` : ''}) to ${config.comfyUrl}\n`,
@@ -52,6 +62,7 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
     render.unsubscribe();
     if (tty) process.stderr.write('\n');
 
+    outcome = final ? jobOutcome(final) : { status: 'timed-out', promptId: job.promptId };
     if (!final) {
       // The job is not cancelled: the prompt_id is the handle to pick its outputs up later.
       if (opts.json) {
@@ -69,8 +80,23 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
     // What ComfyUI said (errors, texts) is printed: redacted like everything else.
     return report(redactDeep(final, runtime.redact), prepared.seed, opts.json, interrupted);
   } catch (err) {
+    outcome = errorOutcome(err);
     return handleError(err, runtime?.redact);
   } finally {
+    if (runtime?.calls && outcome) {
+      runtime.calls.write(
+        callRecord({
+          tool: CLI_GENERATE,
+          status: outcome.status,
+          durationMs: Date.now() - started,
+          workflow,
+          prompt: request.prompt,
+          promptId: outcome.promptId,
+          host: runtime.config.comfyUrl,
+          errorCode: outcome.errorCode,
+        }),
+      );
+    }
     await runtime?.close().catch(() => undefined);
   }
 }

@@ -38,10 +38,10 @@ async function runServe(opts: ServeOptions): Promise<void> {
   const { createRuntime } = await import('../runtime.js');
   const { startFeed } = await import('../../feed/feed-server.js');
   const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true });
-  const { engine, config, logger } = runtime;
+  const { engine, config, logger, calls } = runtime;
   // The rate limits of this process, shared by the stdio server or by every HTTP session.
   const { CallAdmission } = await import('../../mcp/rate-limit.js');
-  const deps = { engine, config, logger, admission: new CallAdmission(config.limits) };
+  const deps = { engine, config, logger, calls, admission: new CallAdmission(config.limits) };
   // Connect in the background: the server answers tools/list at once, and tools that need
   // ComfyUI report it unreachable with a hint if it is not there.
   engine.start();

@@ -103,6 +103,15 @@ export async function successResult(state: JobState, view: JobView, facts: Gener
   return { content: [{ type: 'text', text: lines.join('\n') }, ...content], structuredContent: out };
 }
 
+/**
+ * A job that ended without success: an isError result whose text says what happened and what to
+ * do; the structured facts (prompt_id, status) are there as for a success, for programs and the
+ * call log.
+ */
+export function endedResult(state: JobState, view: JobView, facts: GenerateFacts, text: string): CallToolResult {
+  return { content: [{ type: 'text', text }], isError: true, structuredContent: base(state, facts, view) };
+}
+
 /** The text a cancelled call ends with; the client may never read it, the log does. */
 export function cancelledResult(state: JobState, facts: GenerateFacts, outcome: CancelOutcome): CallToolResult {
   const what: Record<CancelOutcome, string> = {

@@ -13,7 +13,7 @@ import { describeProgress, progressSender, progressSteps } from '../progress.js'
 import { diagnoseRejection } from '../diagnose.js';
 import { errorText, failure } from '../results.js';
 import type { GenerateImageArgs } from '../tools/generate-image.js';
-import { cancelledResult, handleResult, successResult, type GenerateFacts } from './result.js';
+import { cancelledResult, endedResult, handleResult, successResult, type GenerateFacts } from './result.js';
 import { waitForJob } from './wait.js';
 import type { RunHooks } from '../tasks/index.js';
 
@@ -123,5 +123,5 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
     interrupted: 'Someone interrupted it (cancel_job, the ComfyUI window, or another client). Run generate_image again if you still want it.',
     cancelled: 'It was removed from the queue before it ran. Run generate_image again if you still want it.',
   };
-  return failure([jobText(view), why[state.status] ?? '', ...facts.notes].filter(Boolean).join('\n'));
+  return endedResult(state, view, facts, [jobText(view), why[state.status] ?? '', ...facts.notes].filter(Boolean).join('\n'));
 }

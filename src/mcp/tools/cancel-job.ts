@@ -5,6 +5,7 @@ import { identifierField, PROMPT_ID } from '../../input-policy/index.js';
 import type { CancelOutcome } from '../../engine.js';
 import type { ToolContext } from '../deps.js';
 import { failure, errorText, guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const CANCEL_JOB = 'cancel_job';
 
@@ -42,6 +43,6 @@ export function registerCancelJobTool(server: McpServer, ctx: ToolContext): void
       if (outcome === 'unknown') return failure(errorText(new JobNotFoundError(prompt_id)));
       ctx.logger.info(`cancel_job ${prompt_id}: ${outcome}`);
       return okResult(`Job ${prompt_id} ${CANCEL_TEXT[outcome]}.`, { prompt_id, outcome });
-    }),
+    }, toolCall(ctx, { prompt_id })),
   );
 }

@@ -5,6 +5,7 @@ import type { ToolContext } from '../deps.js';
 import { runGeneration } from '../generate/run.js';
 import { GenerateOutputSchema } from '../generate/result.js';
 import { guarded } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 import { registerTaskTool } from '../tasks/index.js';
 
 export const GENERATE_IMAGE = 'generate_image';
@@ -47,7 +48,7 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   };
   const run = async (args: GenerateImageArgs, extra: Parameters<typeof runGeneration>[2]) =>
-    guarded(ctx, GENERATE_IMAGE, () => runGeneration(ctx, args, extra));
+    guarded(ctx, GENERATE_IMAGE, () => runGeneration(ctx, args, extra), toolCall(ctx, args));
   if (ctx.tasks) {
     // Task-capable (MCP Tasks): a task waits for the job's end; tasks/cancel interrupts or dequeues it.
     registerTaskTool(server, GENERATE_IMAGE, config, {
@@ -57,7 +58,7 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
       // A task has no call timeout to stay under: it waits for the job's end, however long. Its
       // TTL (the client's choice) bounds how long the outcome is kept, not the render.
       runTask: (args, extra, hooks) =>
-        guarded(ctx, GENERATE_IMAGE, () => runGeneration(ctx, args, extra, { untilDone: true, ...(hooks ? { hooks } : {}) })),
+        guarded(ctx, GENERATE_IMAGE, () => runGeneration(ctx, args, extra, { untilDone: true, ...(hooks ? { hooks } : {}) }), toolCall(ctx, args)),
     });
     return;
   }

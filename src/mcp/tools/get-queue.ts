@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { ToolContext } from '../deps.js';
 import { QueueViewSchema, queueText, readQueue } from '../queue-view.js';
 import { guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const GET_QUEUE = 'get_queue';
 
@@ -20,6 +21,6 @@ export function registerGetQueueTool(server: McpServer, ctx: ToolContext): void 
     guarded(ctx, GET_QUEUE, async () => {
       const view = await readQueue(ctx);
       return okResult(queueText(view), view);
-    }),
+    }, toolCall(ctx, {})),
   );
 }

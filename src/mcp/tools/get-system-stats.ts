@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { ToolContext } from '../deps.js';
 import { guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const GET_SYSTEM_STATS = 'get_system_stats';
 
@@ -80,6 +81,6 @@ export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext):
       ];
       if (devices.length === 0) lines.push('No devices reported.');
       return okResult(lines.join('\n'), structured);
-    }),
+    }, toolCall(ctx, {})),
   );
 }

@@ -13,6 +13,7 @@ import { JobViewSchema, jobView } from '../job-view.js';
 import { QueueViewSchema, queueText, readQueue } from '../queue-view.js';
 import { failure, errorText, guarded, okResult } from '../results.js';
 import { withShutdownSignal } from '../shutdown.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const GET_WORKFLOW_STATUS = 'get_workflow_status';
 
@@ -117,7 +118,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       });
       const earlier = lost ? `comfywire had lost track of this job (${state!.lostReason ?? 'no reason recorded'}); ComfyUI's own record:\n` : '';
       return okResult(earlier + jobText(view), { job: view });
-    }),
+    }, toolCall(ctx, { prompt_id })),
   );
 }
 

@@ -5,6 +5,7 @@ import { FOLDER, identifierField } from '../../input-policy/index.js';
 import { nearest } from '../../workflows/nearest.js';
 import type { ToolContext } from '../deps.js';
 import { failure, guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const LIST_MODELS = 'list_models';
 
@@ -60,6 +61,6 @@ export function registerListModelsTool(server: McpServer, ctx: ToolContext): voi
         ? `${files.length} file(s) in ${folder}:\n${shown.map((f) => `- ${f}`).join('\n')}${more}`
         : `The ${folder} folder is empty: put model files into ComfyUI's models/${folder} folder.`;
       return okResult(text, { folder, files });
-    }),
+    }, toolCall(ctx, { folder })),
   );
 }

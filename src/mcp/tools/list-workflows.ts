@@ -6,6 +6,7 @@ import { listTemplates } from '../../workflows/template-store.js';
 import type { ParameterSpec } from '../../workflows/parameters.js';
 import type { ToolContext } from '../deps.js';
 import { guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const LIST_WORKFLOWS = 'list_workflows';
 
@@ -122,6 +123,6 @@ export function registerListWorkflowsTool(server: McpServer, ctx: ToolContext): 
         default_workflow: cfg.defaultWorkflow,
         comfyui_reachable: !unreachable,
       });
-    }),
+    }, toolCall(ctx, {})),
   );
 }

@@ -5,6 +5,7 @@ import type { ToolContext } from '../deps.js';
 import { basename } from 'node:path';
 import { allowedImage } from '../allowed-paths.js';
 import { guarded, okResult } from '../results.js';
+import { toolCall } from '../../call-log/tool-call.js';
 
 export const UPLOAD_IMAGE = 'upload_image';
 
@@ -56,6 +57,6 @@ export function registerUploadImageTool(server: McpServer, ctx: ToolContext): vo
           '(e.g. generate_image params) or pass the local path as input_image instead.',
         { name: reply.name, subfolder: reply.subfolder, type: reply.type, image: stored, source },
       );
-    }),
+    }, toolCall(ctx, {})),
   );
 }
