@@ -1,19 +1,25 @@
-import { distinctUntilChanged, firstValueFrom, from, map, of, timeout } from 'rxjs';
+import { firstValueFrom, from, of, timeout } from 'rxjs';
 import { prepareGeneration } from '../../generation/prepare.js';
 import { redactDeep } from '../../redact.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
 import { createRuntime } from '../runtime.js';
+import { publishFeed } from '../../feed/feed-server.js';
 import { describeJob } from '../render/progress.js';
+import { progressView } from '../render/progress-view.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js';
 import type { GenerateOptions } from './generate.js';
+import { outputOverride } from './output-option.js';
 
 /** What `comfywire generate` does once its options are parsed (loaded only when it runs). */
 export async function runGenerate(request: GenerateRequest, opts: GenerateOptions): Promise<number> {
   let runtime: Awaited<ReturnType<typeof createRuntime>> | undefined;
+  let feed: { close(): Promise<void> } | undefined;
   try {
-    runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true });
+    runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true, overrides: outputOverride(opts.output) });
     const { engine, config } = runtime;
+    // Published before anything is submitted: `tail --attach <pid>` sees this job from its start.
+    feed = await publishFeed(engine, runtime.logger, 'generate');
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
     const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
@@ -21,16 +27,16 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
       `submitted ${job.promptId} (workflow ${prepared.templateName}${prepared.seed !== undefined ? `, seed ${prepared.seed}` : ''}) to ${config.comfyUrl}\n`,
     );
 
-    const tty = process.stderr.isTTY === true;
-    const render = job.states$
-      .pipe(map((state) => runtime!.redact(describeJob(state))), distinctUntilChanged())
-      .subscribe((line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`));
+    const view = progressView(process.stderr, runtime.redact);
+    const render = job.states$.subscribe((state) => view.update(state));
 
     let interrupted = false;
     const onSigint = () => {
       if (interrupted) process.exit(EXIT_INTERRUPTED);
       interrupted = true;
-      process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n');
+      // The progress line ends with a newline; after done() the next update starts below this note.
+      view.done();
+      process.stderr.write('cancelling (Ctrl-C again to quit at once)...\n');
       void engine.cancel(job.promptId).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
@@ -40,7 +46,7 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
     const final = await firstValueFrom(from(job.done).pipe(timeout({ first: timeoutMs, with: () => of(undefined) })));
     process.off('SIGINT', onSigint);
     render.unsubscribe();
-    if (tty) process.stderr.write('\n');
+    view.done();
 
     if (!final) {
       // The job is not cancelled: the prompt_id is the handle to pick its outputs up later.
@@ -61,6 +67,7 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
   } catch (err) {
     return handleError(err, runtime?.redact);
   } finally {
+    await feed?.close().catch(() => undefined);
     await runtime?.close().catch(() => undefined);
   }
 }
