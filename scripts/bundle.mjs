@@ -16,7 +16,8 @@ await build({
   // Bundled CommonJS dependencies (winston, undici...) call require(); give ESM one.
   banner: { js: "import { createRequire as __comfywireRequire } from 'node:module'; const require = __comfywireRequire(import.meta.url);" },
   // Whitespace and syntax only: parsing a smaller file starts faster, and names stay readable in
-  // stack traces (run with --enable-source-maps for source positions).
+  // stack traces (run with --enable-source-maps for source positions). The map (~6 MB) is for a
+  // checkout only: package.json's `files` leaves it out, and Node ignores a missing one.
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: 'linked',

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join, parse, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { parseEnv } from 'node:util';
 import { randomUUID } from 'node:crypto';
@@ -44,7 +44,7 @@ const EnvSchema = z
     ),
     COMFYUI_AUTH_HEADER_VALUE: optionalText,
     COMFYWIRE_WORKFLOWS_DIR: optionalText,
-    COMFYWIRE_OUTPUT_DIR: z.string().default('./shared/outputs'),
+    COMFYWIRE_OUTPUT_DIR: optionalText,
     COMFYWIRE_DEFAULT_WORKFLOW: z.string().default('sd15-txt2img'),
     COMFYWIRE_CLIENT_ID: optionalText,
     COMFYWIRE_REQUEST_TIMEOUT_MS: positiveMs(30_000),
@@ -199,7 +199,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     comfyUrl: withoutCredentials(e.COMFYUI_URL).replace(/\/+$/, ''),
     auth: authFrom(e),
     workflowsDir: e.COMFYWIRE_WORKFLOWS_DIR ? resolve(cwd, e.COMFYWIRE_WORKFLOWS_DIR) : defaultWorkflowsDir(cwd),
-    outputDir: resolve(cwd, e.COMFYWIRE_OUTPUT_DIR),
+    outputDir: e.COMFYWIRE_OUTPUT_DIR ? resolve(cwd, e.COMFYWIRE_OUTPUT_DIR) : defaultOutputDir(cwd, merged),
     defaultWorkflow: e.COMFYWIRE_DEFAULT_WORKFLOW,
     clientId: e.COMFYWIRE_CLIENT_ID ?? randomUUID(),
     requestTimeoutMs: e.COMFYWIRE_REQUEST_TIMEOUT_MS,
@@ -261,6 +261,41 @@ export function defaultStateDir(env: Record<string, string | undefined>, platfor
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'comfywire');
   const xdg = env.XDG_STATE_HOME;
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state'), 'comfywire');
+}
+
+/**
+ * The per-user data folder for outputs: $XDG_DATA_HOME/comfywire (else ~/.local/share/comfywire)
+ * on Linux and other Unixes, ~/Library/Application Support/comfywire on macOS,
+ * %LOCALAPPDATA%\\comfywire on Windows.
+ */
+export function defaultDataDir(env: Record<string, string | undefined>, platform = process.platform): string {
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'comfywire');
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'comfywire');
+  const xdg = env.XDG_DATA_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share'), 'comfywire');
+}
+
+/**
+ * Where outputs go when COMFYWIRE_OUTPUT_DIR is unset. A project folder with a `shared/` folder
+ * (the comfywire checkout, or a project that keeps its generated files there) gets
+ * `./shared/outputs`, next to its work. Anywhere else, and always in the home folder or at a
+ * filesystem root, outputs go to `<user data folder>/outputs`: an MCP client starts the server
+ * in whatever folder it likes, and that must not leave `shared/` folders behind.
+ */
+export function defaultOutputDir(cwd: string, env: Record<string, string | undefined>, platform = process.platform): string {
+  const here = resolve(cwd);
+  const projectShared = join(here, 'shared');
+  const special = here === resolve(homedir()) || here === parse(here).root;
+  if (!special && isDirectory(projectShared)) return join(projectShared, 'outputs');
+  return join(defaultDataDir(env, platform), 'outputs');
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

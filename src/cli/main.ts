@@ -8,17 +8,17 @@ import { installCommand } from './commands/install.js';
 import { doctorCommand } from './commands/doctor.js';
 import { logsCommand } from './commands/logs.js';
 import { handleError, EXIT_USAGE } from './handle-error.js';
+import { applyConventions, checkCommandName, exitCodeOfParse } from './conventions.js';
 import { VERSION } from '../version.js';
 
 /**
  * The comfywire command. With no command it runs the MCP server on stdio, which is what MCP
- * clients launch; everything a person reads goes to stderr so stdout stays protocol-clean.
+ * clients launch; everything a person reads goes to stderr so stdout stays protocol-clean
+ * (help and version, asked for, go to stdout: see conventions.ts).
  */
 const program = new Command('comfywire')
   .description('Drive a ComfyUI server from coding agents (MCP) and the terminal')
-  .version(VERSION)
-  .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) })
-  .exitOverride();
+  .version(VERSION);
 
 program.addCommand(serveCommand(), { isDefault: true });
 program.addCommand(generateCommand());
@@ -28,11 +28,11 @@ program.addCommand(installCommand());
 program.addCommand(doctorCommand());
 program.addCommand(logsCommand());
 
+applyConventions(program);
+
 try {
+  checkCommandName(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (err) {
-  const code = (err as { code?: string }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exitCode = 0;
-  else if (typeof code === 'string' && code.startsWith('commander.')) process.exitCode = EXIT_USAGE;
-  else process.exitCode = handleError(err);
+  process.exitCode = exitCodeOfParse(err) ?? handleError(err);
 }

@@ -68,3 +68,15 @@ export async function startFeed(engine: ComfyEngine, logger: Logger, command: st
     },
   };
 }
+
+/**
+ * The feed of a process that runs jobs (serve, generate), when COMFYWIRE_FEED is on. The feed is
+ * for watching; a process is useful without it, so a failure to publish is a warning.
+ */
+export async function publishFeed(engine: ComfyEngine, logger: Logger, command: string): Promise<{ close(): Promise<void> } | undefined> {
+  if (!engine.config.feed) return undefined;
+  return startFeed(engine, logger, command).catch((err: unknown) => {
+    logger.warn(`no event feed for \`comfywire tail --attach\`: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  });
+}

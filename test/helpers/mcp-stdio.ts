@@ -26,13 +26,15 @@ export interface StdioServerOptions {
   /** More environment for the server (COMFYWIRE_* values). */
   env?: Record<string, string>;
   clientName?: string;
+  /** Arguments after `serve` (e.g. --output DIR). */
+  args?: string[];
 }
 
 export async function startStdioServer(options: StdioServerOptions): Promise<StdioServer> {
   let stderr = '';
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, 'serve'],
+    args: [CLI, 'serve', ...(options.args ?? [])],
     cwd: options.cwd,
     env: childEnv({
       COMFYUI_URL: options.comfyUrl,

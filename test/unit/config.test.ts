@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { authHeaders, defaultStateDir, loadConfig } from '../../src/config.js';
+import { authHeaders, defaultDataDir, defaultOutputDir, defaultStateDir, loadConfig } from '../../src/config.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 
 describe('configuration', () => {
@@ -14,11 +14,34 @@ describe('configuration', () => {
   it('has working defaults and is frozen', () => {
     const c = loadConfig({}, { cwd: dir });
     expect(c.comfyUrl).toBe('http://127.0.0.1:8188');
-    expect(c.outputDir).toBe(join(dir, 'shared', 'outputs'));
+    expect(c.outputDir).toBe(join(defaultDataDir({}), 'outputs'));
     expect(c.auth).toEqual({ kind: 'none' });
     expect(c.clientId).toMatch(/^[0-9a-f-]{36}$/);
     expect(Object.isFrozen(c)).toBe(true);
     expect(() => ((c as { comfyUrl: string }).comfyUrl = 'x')).toThrow();
+  });
+
+  it('outputs: COMFYWIRE_OUTPUT_DIR (relative to cwd), else ./shared/outputs in a folder with shared/, else the user data folder', () => {
+    expect(loadConfig({ COMFYWIRE_OUTPUT_DIR: 'renders' }, { cwd: dir }).outputDir).toBe(join(dir, 'renders'));
+    const data = join(dir, 'data');
+    expect(loadConfig({ XDG_DATA_HOME: data }, { cwd: dir }).outputDir).toBe(
+      process.platform === 'linux' ? join(data, 'comfywire', 'outputs') : join(defaultDataDir({}), 'outputs'),
+    );
+    writeFileSync(join(dir, 'shared'), 'a file, not a folder');
+    expect(loadConfig({}, { cwd: dir }).outputDir).toBe(join(defaultDataDir({}), 'outputs'));
+    rmSync(join(dir, 'shared'));
+    mkdirSync(join(dir, 'shared'));
+    expect(loadConfig({}, { cwd: dir }).outputDir).toBe(join(dir, 'shared', 'outputs'));
+    expect(loadConfig({ COMFYWIRE_OUTPUT_DIR: ' ' }, { cwd: dir }).outputDir).toBe(join(dir, 'shared', 'outputs'));
+  });
+
+  it('outputs: never a shared/ folder in the home folder or at a filesystem root', () => {
+    expect(defaultOutputDir(homedir(), {})).toBe(join(defaultDataDir({}), 'outputs'));
+    expect(defaultOutputDir('/', {})).toBe(join(defaultDataDir({}), 'outputs'));
+    expect(defaultDataDir({ XDG_DATA_HOME: '/x/data' }, 'linux')).toBe('/x/data/comfywire');
+    expect(defaultDataDir({ XDG_DATA_HOME: 'relative' }, 'linux')).toBe(join(homedir(), '.local', 'share', 'comfywire'));
+    expect(defaultDataDir({}, 'darwin')).toBe(join(homedir(), 'Library', 'Application Support', 'comfywire'));
+    expect(defaultDataDir({ LOCALAPPDATA: 'C:\\Users\\me\\AppData\\Local' }, 'win32')).toBe(join('C:\\Users\\me\\AppData\\Local', 'comfywire'));
   });
 
   it('uses ./workflows when the folder exists, else the shipped templates', () => {

@@ -1,15 +1,18 @@
-import { distinctUntilChanged, firstValueFrom, from, map, of, timeout } from 'rxjs';
+import { firstValueFrom, from, of, timeout } from 'rxjs';
 import { prepareGeneration } from '../../generation/prepare.js';
 import { redactDeep } from '../../redact.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import type { JobState } from '../../../streams/job-state.js';
 import { DownloadFailedError, type ComfywireError } from '../../errors.js';
 import { createRuntime } from '../runtime.js';
+import { publishFeed } from '../../feed/feed-server.js';
 import { describeJob } from '../render/progress.js';
+import { progressView } from '../render/progress-view.js';
 import { EXIT_FAILURE, EXIT_INTERRUPTED, handleError } from '../handle-error.js';
 import type { GenerateOptions } from './generate.js';
 import { errorOutcome, jobOutcome, type Outcome } from '../../call-log/outcome.js';
 import { callRecord } from '../../call-log/record.js';
+import { outputOverride } from './output-option.js';
 
 /** The call log's name for this command's jobs. */
 export const CLI_GENERATE = 'cli:generate';
@@ -21,9 +24,12 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
   // How the job ended, for the call log (one line per job, written before the runtime closes).
   let outcome: Outcome | undefined;
   let workflow: string | undefined = request.workflow;
+  let feed: { close(): Promise<void> } | undefined;
   try {
-    runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true });
+    runtime = await createRuntime({ simulate: opts.simulate, autoSimulate: true, overrides: outputOverride(opts.output) });
     const { engine, config } = runtime;
+    // Published before anything is submitted: `tail --attach <pid>` sees this job from its start.
+    feed = await publishFeed(engine, runtime.logger, 'generate');
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
     workflow = prepared.templateName;
@@ -32,16 +38,16 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
       `submitted ${job.promptId} (workflow ${prepared.templateName}${prepared.seed !== undefined ? `, seed ${prepared.seed}` : ''}) to ${config.comfyUrl}\n`,
     );
 
-    const tty = process.stderr.isTTY === true;
-    const render = job.states$
-      .pipe(map((state) => runtime!.redact(describeJob(state))), distinctUntilChanged())
-      .subscribe((line) => process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`));
+    const view = progressView(process.stderr, runtime.redact);
+    const render = job.states$.subscribe((state) => view.update(state));
 
     let interrupted = false;
     const onSigint = () => {
       if (interrupted) process.exit(EXIT_INTERRUPTED);
       interrupted = true;
-      process.stderr.write('\ncancelling (Ctrl-C again to quit at once)...\n');
+      // The progress line ends with a newline; after done() the next update starts below this note.
+      view.done();
+      process.stderr.write('cancelling (Ctrl-C again to quit at once)...\n');
       void engine.cancel(job.promptId).catch(() => undefined);
     };
     process.on('SIGINT', onSigint);
@@ -52,15 +58,16 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
     if (!final && job.state.endedBy !== undefined) {
       // The run is over and its outputs are still downloading: the timeout covers the whole job,
       // so the downloads stop here and the job ends with what came (each missing file says why).
+      view.done();
       process.stderr.write(
-        `${tty ? '\n' : ''}the job finished in ComfyUI, but its outputs were still downloading when the job timeout of ${Math.round(timeoutMs / 1000)} s ` +
+        `the job finished in ComfyUI, but its outputs were still downloading when the job timeout of ${Math.round(timeoutMs / 1000)} s ` +
           `(--timeout, COMFYWIRE_JOB_TIMEOUT_MS) passed: downloads stopped.\n`,
       );
       final = await engine.stopDownloads(job.promptId, jobTimedOut(timeoutMs));
     }
     process.off('SIGINT', onSigint);
     render.unsubscribe();
-    if (tty) process.stderr.write('\n');
+    view.done();
 
     outcome = final ? jobOutcome(final) : { status: 'timed-out', promptId: job.promptId };
     if (!final) {
@@ -97,6 +104,7 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
         }),
       );
     }
+    await feed?.close().catch(() => undefined);
     await runtime?.close().catch(() => undefined);
   }
 }

@@ -5,6 +5,7 @@ import type { RequestLimits } from '../../generation/request-schema.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import { EXIT_USAGE } from '../handle-error.js';
 import { numeric, requestFromFlags } from './generate-flags.js';
+import { OUTPUT_HELP } from './output-option.js';
 
 /**
  * `comfywire generate "<prompt>"`: the main job from a terminal. Loads a template, injects the
@@ -20,6 +21,7 @@ const OptionsSchema = z.object({
     .number({ error: 'must be a number of seconds above 0 (the job keeps running after it).' })
     .positive({ error: 'must be a number of seconds above 0 (the job keeps running after it).' })
     .optional(),
+  output: z.string().trim().min(1, { error: 'must name a folder.' }).optional(),
 });
 
 export type GenerateOptions = z.infer<typeof OptionsSchema>;
@@ -61,6 +63,7 @@ export function generateCommand(run: GenerateRunner = runLazily, limits: () => R
     .option('-p, --param <name=value>', 'any other template parameter (repeatable)', collectParam)
     .option('--simulate', 'run against the embedded simulator (no ComfyUI or GPU needed)')
     .option('--json', 'print one JSON object with the result on stdout')
+    .option('-o, --output <dir>', OUTPUT_HELP)
     .addOption(new Option('--timeout <s>', 'stop waiting after this many seconds (the job keeps running)').argParser(numeric))
     .action(async (prompt: string, raw: Record<string, unknown>) => {
       // Checked here, at the edge, with the schema generate_image uses: a bad value is a usage

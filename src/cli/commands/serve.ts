@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Runtime } from '../runtime.js';
 import { handleError } from '../handle-error.js';
+import { OUTPUT_HELP, nonEmptyFolder, outputOverride } from './output-option.js';
 
 /**
  * `comfywire serve` (also the default command): the MCP server. On stdio the protocol owns
@@ -12,6 +13,7 @@ interface ServeOptions {
   port?: number;
   host?: string;
   simulate?: boolean;
+  output?: string;
 }
 
 export function serveCommand(): Command {
@@ -25,6 +27,7 @@ export function serveCommand(): Command {
     })
     .option('--host <addr>', 'HTTP bind address (default COMFYWIRE_HTTP_HOST or 127.0.0.1)')
     .option('--simulate', 'drive the embedded simulator instead of a real ComfyUI')
+    .option('-o, --output <dir>', OUTPUT_HELP, nonEmptyFolder)
     .action(async (opts: ServeOptions) => {
       try {
         await runServe(opts);
@@ -36,8 +39,8 @@ export function serveCommand(): Command {
 
 async function runServe(opts: ServeOptions): Promise<void> {
   const { createRuntime } = await import('../runtime.js');
-  const { startFeed } = await import('../../feed/feed-server.js');
-  const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true });
+  const { publishFeed } = await import('../../feed/feed-server.js');
+  const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true, overrides: outputOverride(opts.output) });
   const { engine, config, logger, calls } = runtime;
   // The rate limits of this process, shared by the stdio server or by every HTTP session.
   const { CallAdmission } = await import('../../mcp/rate-limit.js');
@@ -45,13 +48,7 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // Connect in the background: the server answers tools/list at once, and tools that need
   // ComfyUI report it unreachable with a hint if it is not there.
   engine.start();
-  const feed = config.feed
-    ? await startFeed(engine, logger, opts.http ? 'serve --http' : 'serve').catch((err: unknown) => {
-        // The feed is for debugging; the server is useful without it.
-        logger.warn(`no event feed for \`comfywire tail --attach\`: ${err instanceof Error ? err.message : String(err)}`);
-        return undefined;
-      })
-    : undefined;
+  const feed = await publishFeed(engine, logger, opts.http ? 'serve --http' : 'serve');
   let stop: () => Promise<void>;
   if (opts.http) {
     const { startHttpServer } = await import('../../mcp/http/index.js');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EMPTY, merge, catchError, concatMap, filter, type Observable } from 'rxjs';
+import { EMPTY, merge, catchError, concatMap, filter, tap, type Observable } from 'rxjs';
 import { authHeaders, loadConfig } from '../../config.js';
 import { createLogger } from '../../logger.js';
 import { redactorFor, redactUrls, type Redactor } from '../../redact.js';
@@ -39,10 +39,14 @@ export async function runTail(opts: TailOptions): Promise<number> {
       );
       return 2;
     }
-    for (const f of feeds) say(`attached to comfywire pid ${f.pid} (${f.command}) -> ${f.comfyUrl}`);
     items$ = merge(
       ...feeds.map((f) =>
         readFeed(f.address).pipe(
+          // Said once the publisher has counted this reader in (its hello): from then on no event
+          // of that process is missed, so a script may start work when it reads this line.
+          tap((line) => {
+            if ('hello' in line) say(`attached to comfywire pid ${f.pid} (${f.command}) -> ${f.comfyUrl}`);
+          }),
           catchError((err: Error) => {
             say(`feed of pid ${f.pid} failed: ${err.message}`);
             return EMPTY;
