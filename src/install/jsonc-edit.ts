@@ -161,6 +161,13 @@ function nest(keys: string[], value: unknown): unknown {
   return keys.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
 }
 
+/** The parents of `path`'s last key from index `from` on: the containers a set there creates. */
+function containersFrom(path: string[], from: number): JSONPath[] {
+  const created: JSONPath[] = [];
+  for (let i = from; i < path.length - 1; i++) created.push(path.slice(0, i + 1));
+  return created;
+}
+
 export class NotAContainerError extends Error {
   constructor(readonly path: JSONPath, readonly expected: 'object' | 'array') {
     super(`${JSON.stringify(path)} is not an ${expected}`);
@@ -170,8 +177,8 @@ export class NotAContainerError extends Error {
 
 export interface SetResult {
   text: string;
-  /** The outermost container this call created (to remove again on uninstall), if any. */
-  created: JSONPath | undefined;
+  /** Containers this call created, outermost first (to remove again, once empty, on uninstall). */
+  created: JSONPath[];
 }
 
 /**
@@ -183,7 +190,7 @@ export function setMember(text: string, path: string[], value: unknown): SetResu
   const root = tree(text);
   if (!root) {
     const prefix = text.trim() === '' ? '' : `${text.replace(/\s*$/, '')}${layout.eol}`;
-    return { text: `${prefix}${formatValue(nest(path, value), '', layout)}${layout.eol}`, created: path.length > 1 ? path.slice(0, 1) : undefined };
+    return { text: `${prefix}${formatValue(nest(path, value), '', layout)}${layout.eol}`, created: containersFrom(path, 0) };
   }
   let container = root;
   for (let i = 0; i < path.length; i++) {
@@ -193,16 +200,16 @@ export function setMember(text: string, path: string[], value: unknown): SetResu
       const rest = nest(path.slice(i + 1), value);
       const key = JSON.stringify(path[i]);
       const edits = insertMember(text, container, (indent) => `${key}: ${formatValue(rest, indent, layout)}`, `${key}: ${JSON.stringify(rest)}`, layout);
-      return { text: applyEdits(text, edits), created: i < path.length - 1 ? path.slice(0, i + 1) : undefined };
+      return { text: applyEdits(text, edits), created: containersFrom(path, i) };
     }
     const valueNode = property.children![1]!;
     if (i === path.length - 1) {
       const formatted = isMultiLine(text, container) ? formatValue(value, lineIndent(text, property.offset), layout) : JSON.stringify(value);
-      return { text: applyEdits(text, [{ offset: valueNode.offset, length: valueNode.length, content: formatted }]), created: undefined };
+      return { text: applyEdits(text, [{ offset: valueNode.offset, length: valueNode.length, content: formatted }]), created: [] };
     }
     container = valueNode;
   }
-  return { text, created: undefined };
+  return { text, created: [] };
 }
 
 /** Appends `value` to the array at `path`, creating the array (not its parents) when missing. */
@@ -211,11 +218,11 @@ export function appendElement(text: string, path: string[], value: unknown): Set
   const array = root && findNodeAtLocation(root, path);
   if (!array) {
     const made = setMember(text, path, [value]);
-    return { text: made.text, created: made.created ?? path };
+    return { text: made.text, created: [...made.created, path] };
   }
   if (array.type !== 'array') throw new NotAContainerError(path, 'array');
   const layout = layoutOf(text);
-  return { text: applyEdits(text, insertMember(text, array, (indent) => formatValue(value, indent, layout), JSON.stringify(value), layout)), created: undefined };
+  return { text: applyEdits(text, insertMember(text, array, (indent) => formatValue(value, indent, layout), JSON.stringify(value), layout)), created: [] };
 }
 
 /** Removes the member at `path` (a key, or an index for arrays); unchanged text when absent. */

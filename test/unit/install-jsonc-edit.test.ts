@@ -9,7 +9,7 @@ function roundTrip(text: string, path: string[]): string {
   const added = setMember(text, path, ENTRY);
   expect(parse(added.text, [], { allowTrailingComma: true })).toBeDefined();
   let back = removeMember(added.text, path);
-  if (added.created) back = removeMember(back, added.created);
+  for (const path of [...added.created].reverse()) back = removeMember(back, path);
   return back;
 }
 
@@ -33,7 +33,7 @@ describe('jsonc-edit: set and remove one member, nothing else touched', () => {
   it('creates missing parents and reports the outermost one, so it can go again', () => {
     const text = '{\n  "theme": "dark"\n}\n';
     const added = setMember(text, ['projects', '/p', 'mcpServers', 'comfywire'], ENTRY);
-    expect(added.created).toEqual(['projects']);
+    expect(added.created).toEqual([['projects'], ['projects', '/p'], ['projects', '/p', 'mcpServers']]);
     expect(parse(added.text).projects['/p'].mcpServers.comfywire).toEqual(ENTRY);
     expect(roundTrip(text, ['projects', '/p', 'mcpServers', 'comfywire'])).toBe(text);
   });
@@ -60,7 +60,7 @@ describe('jsonc-edit: set and remove one member, nothing else touched', () => {
     const input = { type: 'promptString', id: 'comfywire-token', password: true };
     const text = '{\n  "servers": {}\n}\n';
     const created = appendElement(text, ['inputs'], input);
-    expect(created.created).toEqual(['inputs']);
+    expect(created.created).toEqual([['inputs']]);
     expect(parse(created.text).inputs).toEqual([input]);
     const existing = '{\n  "inputs": [\n    { "id": "theirs" } // mine\n  ]\n}\n';
     const appended = appendElement(existing, ['inputs'], input);
