@@ -13,6 +13,8 @@ await build({
   target: 'node20',
   // pg loads its optional native binding (pg-native) only when asked for; it is not installed.
   external: ['sharp', 'pg-native'],
+  // jsonc-parser's `main` is a UMD build whose require('./impl/...') calls esbuild cannot follow.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   // Bundled CommonJS dependencies (winston, undici...) call require(); give ESM one.
   banner: { js: "import { createRequire as __comfywireRequire } from 'node:module'; const require = __comfywireRequire(import.meta.url);" },
   // Whitespace and syntax only: parsing a smaller file starts faster, and names stay readable in

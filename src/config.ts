@@ -182,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const merged: Record<string, string | undefined> = { ...fromFile };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
   Object.assign(merged, options.overrides ?? {});
+  rejectUnexpandedReferences(merged);
 
   const parsed = EnvSchema.safeParse(merged);
   if (!parsed.success) {
@@ -247,6 +248,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   Object.freeze(config.http);
   Object.freeze(config.auth);
   return Object.freeze(config);
+}
+
+/** `${NAME}`, `${env:NAME}`, `${input:id}`, `${NAME:-default}`: how MCP client configs refer to values. */
+const CLIENT_REFERENCE = /^\$\{(?:env:|input:)?([A-Za-z_][A-Za-z0-9_-]*)(?::-[^}]*)?\}$/;
+
+/**
+ * An entry written by `comfywire install` refers to secrets; a client that finds no such
+ * variable passes the reference on as text. Sent as a token it would only earn an HTTP 401.
+ */
+function rejectUnexpandedReferences(vars: Record<string, string | undefined>): void {
+  for (const name of ['COMFYUI_URL', 'COMFYUI_AUTH_TOKEN', 'COMFYUI_AUTH_BASIC', 'COMFYUI_AUTH_HEADER_VALUE', 'COMFYWIRE_HTTP_TOKEN', 'DATABASE_URL']) {
+    const match = CLIENT_REFERENCE.exec(vars[name]?.trim() ?? '');
+    if (!match) continue;
+    throw new ConfigInvalidError(`${name} is the unexpanded reference ${match[0]}: the MCP client that started comfywire had no value for it.`, {
+      hint: `Set ${match[1]} in the environment the client is started from and restart the client, or run \`comfywire install\` again with --env ${name}=<value>.`,
+      context: { variable: name },
+    });
+  }
 }
 
 const MB = 1024 * 1024;

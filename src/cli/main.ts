@@ -5,6 +5,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { tailCommand } from './commands/tail.js';
 import { serveCommand } from './commands/serve.js';
 import { installCommand } from './commands/install.js';
+import { uninstallCommand } from './commands/uninstall.js';
 import { doctorCommand } from './commands/doctor.js';
 import { logsCommand } from './commands/logs.js';
 import { handleError, EXIT_USAGE } from './handle-error.js';
@@ -25,6 +26,7 @@ program.addCommand(generateCommand());
 program.addCommand(tailCommand());
 program.addCommand(simulateCommand());
 program.addCommand(installCommand());
+program.addCommand(uninstallCommand());
 program.addCommand(doctorCommand());
 program.addCommand(logsCommand());
 

@@ -23,14 +23,23 @@ async function existingTarget(file: string): Promise<{ path: string; mode: numbe
   }
 }
 
-export async function writeFileAtomic(file: string, text: string): Promise<WriteResult> {
+export interface WriteOptions {
+  /** Mode of a file that does not exist yet (an existing one keeps its own). */
+  createMode?: number;
+  /** Keep the previous version as `<file>.bak` (default true). */
+  backup?: boolean;
+}
+
+export async function writeFileAtomic(file: string, text: string, options: WriteOptions = {}): Promise<WriteResult> {
   const existing = await existingTarget(file);
   const target = existing?.path ?? file;
   await mkdir(dirname(target), { recursive: true });
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   // Keep the old file's permissions: ~/.claude.json, for one, is private to its owner.
-  const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, existing?.mode ?? 0o644);
+  const handle = await open(temp, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, existing?.mode ?? options.createMode ?? 0o644);
   try {
+    // open() applies the umask; an existing file keeps exactly the mode it had.
+    if (existing) await handle.chmod(existing.mode);
     await handle.writeFile(text, 'utf8');
     await handle.sync();
   } finally {
@@ -38,7 +47,7 @@ export async function writeFileAtomic(file: string, text: string): Promise<Write
   }
   try {
     let backup: string | undefined;
-    if (existing) {
+    if (existing && options.backup !== false) {
       backup = `${target}.bak`;
       await copyFile(target, backup);
     }

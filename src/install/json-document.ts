@@ -1,13 +1,14 @@
 /**
- * Reading, merging and re-printing a client's JSON config without losing what others put there:
- * objects merge key by key (existing keys keep their order), arrays and scalars are replaced,
- * and the file keeps its indentation and final newline.
+ * Reading a client's config file as JSONC (comments and trailing commas, as VS Code writes them):
+ * a file that does not parse, or is not an object, is refused with its line and column, and left
+ * untouched.
  */
+import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { ConfigInvalidError, type ComfywireErrorOptions } from '../errors.js';
 
 export type JsonObject = Record<string, unknown>;
 
-/** A client config file we will not touch: not JSON, or not the shape the client reads. */
+/** A client config file we will not touch: not JSONC, or not the shape the client reads. */
 export class ClientConfigInvalidError extends ConfigInvalidError {
   constructor(message: string, options: ComfywireErrorOptions = {}) {
     super(message, options);
@@ -32,27 +33,18 @@ function locate(text: string, position: number): { line: number; column: number;
 
 /** Parses a config file's text; an empty file counts as `{}` (some clients create one). */
 export function parseConfigText(text: string, file: string): JsonObject {
-  const clean = text.replace(/^\uFEFF/, '');
-  if (clean.trim() === '') return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(clean);
-  } catch (cause) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    const match = /position (\d+)/.exec(reason);
-    const { line, column, lineText } = locate(clean, match ? Number(match[1]) : clean.length);
-    // VS Code's mcp.json is JSONC; comments are the likeliest reason a real file fails here.
-    const comment = /^(\/\/|\/\*)/.test(lineText) || /(^|[^:"])\/\/|\/\*/.test(clean);
-    throw new ClientConfigInvalidError(`${file} is not valid JSON (line ${line}, column ${column}): ${reason}`, {
-      cause,
-      hint:
-        (comment
-          ? 'The file seems to contain comments or trailing commas, which comfywire does not rewrite, to avoid losing them. '
-          : `Fix the JSON near line ${line}${lineText ? ` ("${lineText.slice(0, 80)}")` : ''}, then run install again. `) +
-        'The file was left untouched.',
+  if (text.trim() === '') return {};
+  const errors: ParseError[] = [];
+  const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (first) {
+    const { line, column, lineText } = locate(text, first.offset);
+    throw new ClientConfigInvalidError(`${file} is not valid JSON (line ${line}, column ${column}): ${printParseErrorCode(first.error)}`, {
+      hint: `Fix the JSON near line ${line}${lineText ? ` ("${lineText.slice(0, 80)}")` : ''}, then run install again. The file was left untouched.`,
       context: { file, line, column },
     });
   }
+  if (value === undefined) return {}; // comments only
   if (!isJsonObject(value)) {
     throw new ClientConfigInvalidError(`${file} holds JSON, but not an object at the top level.`, {
       hint: 'MCP clients expect an object such as {"mcpServers": {...}}; fix or move the file, then run install again.',
@@ -62,22 +54,12 @@ export function parseConfigText(text: string, file: string): JsonObject {
   return value;
 }
 
-/** `patch` merged into `base` without mutating either; `patch` wins on conflicts. */
-export function deepMerge(base: JsonObject, patch: JsonObject): JsonObject {
-  const out: JsonObject = { ...base };
-  for (const [key, value] of Object.entries(patch)) {
-    const current = out[key];
-    out[key] = isJsonObject(current) && isJsonObject(value) ? deepMerge(current, value) : value;
+/** The value at `path`, or undefined. */
+export function valueAt(doc: unknown, path: readonly string[]): unknown {
+  let current = doc;
+  for (const key of path) {
+    if (!isJsonObject(current) || !Object.hasOwn(current, key)) return undefined;
+    current = current[key];
   }
-  return out;
-}
-
-/** The indentation the file already uses (two spaces when it has none to copy). */
-export function detectIndent(text: string): string | number {
-  const match = /^[{[][^\n]*\n([ \t]+)\S/m.exec(text.replace(/^\uFEFF/, ''));
-  return match?.[1] ?? 2;
-}
-
-export function formatConfig(doc: JsonObject, indent: string | number): string {
-  return `${JSON.stringify(doc, null, indent)}\n`;
+  return current;
 }

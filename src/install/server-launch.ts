@@ -1,22 +1,36 @@
 /**
- * What a client runs to start comfywire: `node <this installation>/dist/comfywire.mjs serve`,
- * with the settings that make it reach the same ComfyUI as the person running `install`.
+ * What a client runs to start comfywire, chosen so the entry keeps working when things move:
+ * - comfywire installed as a package with its bin on PATH: `comfywire serve`;
+ * - `--npx`: `npx -y comfywire@<version> serve`, fetched by npx when missing;
+ * - otherwise (a git checkout, a project's node_modules): `node <abs>/dist/comfywire.mjs serve`,
+ *   tied to that folder, and the person is told so.
+ * Never a path into npx's cache (`…/_npx/<hash>/…`), which npm evicts at will.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { delimiter, isAbsolute, resolve } from 'node:path';
-import { parseEnv } from 'node:util';
+import { existsSync, realpathSync } from 'node:fs';
+import { delimiter as posixDelimiter, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigInvalidError } from '../errors.js';
 import type { ServerLaunch } from './clients.js';
 
-/** Carried over from the environment or .env: where ComfyUI is and where files live. */
-export const CARRIED_SETTINGS = ['COMFYUI_URL', 'COMFYWIRE_WORKFLOWS_DIR', 'COMFYWIRE_OUTPUT_DIR', 'COMFYWIRE_DEFAULT_WORKFLOW', 'COMFYWIRE_UPLOAD_DIRS'] as const;
-/** Never copied implicitly: a project config file is often committed. `--env` writes them on request. */
-export const SECRET_SETTINGS = ['COMFYUI_AUTH_TOKEN', 'COMFYUI_AUTH_BASIC', 'COMFYUI_AUTH_HEADER_NAME', 'COMFYUI_AUTH_HEADER_VALUE'] as const;
-/** A client starts the server in a folder of its choosing, so relative folders are pinned to absolute ones. */
-const PATH_SETTINGS = new Set(['COMFYWIRE_WORKFLOWS_DIR', 'COMFYWIRE_OUTPUT_DIR', 'COMFYWIRE_UPLOAD_DIRS']);
+export type LaunchKind = 'installed' | 'npx' | 'folder';
 
-function absolutePaths(value: string, cwd: string): string {
-  return value.split(delimiter).map((p) => (p.trim() === '' || isAbsolute(p.trim()) ? p.trim() : resolve(cwd, p.trim()))).join(delimiter);
+export interface ResolvedLaunch extends ServerLaunch {
+  kind: LaunchKind;
+  /** For `folder`: the comfywire folder the entry depends on. */
+  folder?: string;
+}
+
+/** Running from npx's cache: an entry pointing there would break once npm clears it. */
+export class NpxCacheLaunchError extends ConfigInvalidError {
+  constructor(entryPoint: string, version: string) {
+    super(`comfywire is running from npx's cache (${dirname(dirname(entryPoint))}), which npm clears at will: an entry pointing there would stop working.`, {
+      hint:
+        `Add --npx to register "npx -y comfywire@${version}" (npx fetches it again when needed), ` +
+        'or install comfywire for good (npm i -g comfywire) and run `comfywire install`.',
+      context: { option: '--npx' },
+    });
+    this.name = 'NpxCacheLaunchError';
+  }
 }
 
 /**
@@ -29,31 +43,38 @@ export function cliEntryPoint(): string {
   return fileURLToPath(found);
 }
 
-function readDotEnv(cwd: string): Record<string, string> {
-  const file = resolve(cwd, '.env');
-  if (!existsSync(file)) return {};
+const real = (path: string): string | undefined => {
   try {
-    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+    return realpathSync(path);
   } catch {
-    return {}; // loadConfig reports a broken .env; install only borrows from it
+    return undefined;
   }
+};
+
+/**
+ * True when `comfywire` on PATH is this very file: npm links the bin to it on POSIX, and on
+ * Windows writes a `comfywire.cmd` shim next to `node_modules/comfywire`.
+ */
+export function isOnPath(entryPoint: string, env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
+  const self = real(entryPoint);
+  if (!self) return false;
+  const path = env['PATH'] ?? env['Path'] ?? '';
+  return path.split(platform === 'win32' ? ';' : posixDelimiter).some((dir) => {
+    if (dir === '') return false;
+    if (platform === 'win32') return existsSync(join(dir, 'comfywire.cmd')) && real(join(dir, 'node_modules', 'comfywire', 'dist', 'comfywire.mjs')) === self;
+    return real(join(dir, 'comfywire')) === self;
+  });
 }
 
-export interface LaunchPlan {
-  launch: ServerLaunch;
-  /** Secret settings found in the environment but not written. */
-  secretsLeftOut: string[];
-}
+/** On Windows a client spawns without a shell, which finds neither `npx.cmd` nor `comfywire.cmd`. */
+const viaShell = (platform: NodeJS.Platform, command: string, args: string[]): ServerLaunch =>
+  platform === 'win32' ? { command: 'cmd', args: ['/c', command, ...args] } : { command, args };
 
-export function serverLaunch(options: { explicitEnv: Record<string, string>; env: NodeJS.ProcessEnv; cwd: string }): LaunchPlan {
-  const fromFile = readDotEnv(options.cwd);
-  const env: Record<string, string> = {};
-  for (const name of CARRIED_SETTINGS) {
-    const value = (options.env[name] ?? fromFile[name])?.trim();
-    if (!value) continue;
-    env[name] = PATH_SETTINGS.has(name) ? absolutePaths(value, options.cwd) : value;
-  }
-  Object.assign(env, options.explicitEnv);
-  const secretsLeftOut = SECRET_SETTINGS.filter((n) => !(n in env) && !!(options.env[n] ?? fromFile[n])?.trim());
-  return { launch: { command: 'node', args: [cliEntryPoint(), 'serve'], env }, secretsLeftOut };
+export function resolveLaunch(options: { npx: boolean; entryPoint: string; version: string; env: NodeJS.ProcessEnv; platform: NodeJS.Platform }): ResolvedLaunch {
+  const { entryPoint, platform } = options;
+  if (options.npx) return { kind: 'npx', ...viaShell(platform, 'npx', ['-y', `comfywire@${options.version}`, 'serve']) };
+  if (entryPoint.split(/[\\/]/).includes('_npx')) throw new NpxCacheLaunchError(entryPoint, options.version);
+  if (isOnPath(entryPoint, options.env, platform)) return { kind: 'installed', ...viaShell(platform, 'comfywire', ['serve']) };
+  const folder = dirname(dirname(entryPoint));
+  return { kind: 'folder', command: 'node', args: [entryPoint, 'serve'], folder: folder.endsWith(sep) ? folder.slice(0, -1) : folder };
 }

@@ -146,6 +146,21 @@ describe('configuration: credentials', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('a reference an MCP client left unexpanded (no such variable) is refused, naming what to set', () => {
+    for (const [name, value, missing] of [
+      ['COMFYUI_AUTH_TOKEN', '${COMFYUI_AUTH_TOKEN}', 'COMFYUI_AUTH_TOKEN'],
+      ['COMFYUI_AUTH_BASIC', '${env:MY_BASIC}', 'MY_BASIC'],
+      ['COMFYUI_URL', '${COMFY_HOST:-}', 'COMFY_HOST'],
+    ] as const) {
+      const error = (() => { try { loadConfig({ [name]: value }, { cwd: dir }); } catch (e) { return e as ConfigInvalidError; } })();
+      expect(error).toBeInstanceOf(ConfigInvalidError);
+      expect(error?.message).toContain(`${name} is the unexpanded reference ${value}`);
+      expect(error?.hint).toContain(`Set ${missing} in the environment`);
+    }
+    // A value that merely contains such text is a value.
+    expect(loadConfig({ COMFYUI_AUTH_TOKEN: 'abc${X}' }, { cwd: dir }).auth).toEqual({ kind: 'bearer', token: 'abc${X}' });
+  });
+
   it('userinfo in COMFYUI_URL becomes basic auth and leaves the URL', () => {
     const c = loadConfig({ COMFYUI_URL: 'http://alice:s3cr%40t-pw@gpu-box:8188/' }, { cwd: dir });
     expect(c.comfyUrl).toBe('http://gpu-box:8188');

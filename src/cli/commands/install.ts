@@ -1,20 +1,31 @@
 import { homedir } from 'node:os';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { defaultStateDir } from '../../config.js';
 import { ConfigInvalidError } from '../../errors.js';
-import { CLIENTS, SCOPES, clientTarget, detectClients, type ClientName, type Locations } from '../../install/clients.js';
-import { applyInstall, planInstall } from '../../install/install.js';
-import { serverLaunch } from '../../install/server-launch.js';
+import { CLIENTS, SCOPES, type ClientTarget, type Locations } from '../../install/clients.js';
+import { applyChange } from '../../install/file-change.js';
+import { entryPathOf, planInstall } from '../../install/install.js';
+import { InstallRecords } from '../../install/install-records.js';
+import { launchNote, nextSteps } from '../../install/next-steps.js';
+import { cliEntryPoint, resolveLaunch } from '../../install/server-launch.js';
+import { serverSettings } from '../../install/server-settings.js';
+import { resolveTargets } from '../../install/targets.js';
+import { unifiedDiff } from '../../install/unified-diff.js';
+import { VERSION } from '../../version.js';
 import { handleError } from '../handle-error.js';
 
 /**
- * `comfywire install`: registers this installation as an MCP server with VS Code, Claude Code
- * or Cursor by merging one entry into the client's own config file. Messages go to stderr;
- * `--dry-run` prints the resulting files on stdout, keyed by path, and writes nothing.
+ * `comfywire install`: registers comfywire as an MCP server with Claude Code, VS Code or Cursor
+ * by editing one entry in the client's own config file (comments and formatting kept).
+ * Messages go to stderr; `--dry-run` prints a unified diff on stdout and writes nothing.
  */
 const OptionsSchema = z.object({
   client: z.enum([...CLIENTS, 'all']).optional(),
-  scope: z.enum(SCOPES).default('user'),
+  scope: z.string().optional(),
+  npx: z.boolean().default(false),
+  allowPlaintextSecrets: z.boolean().default(false),
   dryRun: z.boolean().default(false),
   env: z
     .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=/, 'must be KEY=VALUE'))
@@ -22,18 +33,37 @@ const OptionsSchema = z.object({
     .transform((pairs) => Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]))),
 });
 
-/** Tests (and people with unusual setups) point "home" elsewhere without touching the real one. */
-export function homeDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['COMFYWIRE_HOME']?.trim() || homedir();
+export const CLIENT_OPTION = `${CLIENTS.join(' | ')} | all (default: the clients found on this machine or in this project)`;
+export const SCOPE_OPTION = `${SCOPES.join(' | ')}: claude-code local (default, ~/.claude.json for this folder) | project (.mcp.json) | user; vscode user (default) | workspace (.vscode/mcp.json); cursor user (default) | project (.cursor/mcp.json)`;
+
+export function locations(env: NodeJS.ProcessEnv = process.env): Locations & { stateDir: string } {
+  const cwd = process.cwd();
+  const stateDir = env['COMFYWIRE_STATE_DIR']?.trim() ? resolve(cwd, env['COMFYWIRE_STATE_DIR'].trim()) : defaultStateDir(env);
+  return { home: homedir(), cwd, platform: process.platform, env, stateDir };
+}
+
+/** `claude-code (local)`: which file of which client. */
+export const labelOf = (target: ClientTarget) => `${target.client} (${target.scope})`;
+
+/** Zod issues as `--flag: message` lines; a usage error (exit 2). */
+export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown, command: string): z.infer<T> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  --${i.path.filter((p) => typeof p === 'string').join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
+  throw new ConfigInvalidError(`Invalid options:\n${lines.join('\n')}`, { hint: `See \`comfywire ${command} --help\`.` });
 }
 
 export function installCommand(): Command {
   return new Command('install')
-    .description('register comfywire as an MCP server with VS Code, Claude Code or Cursor')
-    .option('--client <name>', `${CLIENTS.join(' | ')} | all (default: the clients found on this machine or in this project)`)
-    .option('--scope <scope>', 'user (every project) or project (files in the current folder)', 'user')
-    .option('--dry-run', 'print the resulting config files on stdout instead of writing them')
-    .option('--env <KEY=VALUE>', 'environment for the server, e.g. COMFYUI_URL=http://gpu-box:8188 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .description('register comfywire as an MCP server with Claude Code, VS Code or Cursor')
+    .option('--client <name>', CLIENT_OPTION)
+    .option('--scope <scope>', SCOPE_OPTION)
+    .option('--npx', 'launch through `npx -y comfywire@<this version>` (for a registry install; nothing to keep on disk)')
+    .option('--env <KEY=VALUE>', 'environment for the server, e.g. COMFYUI_URL=http://gpu-box:8188 (repeatable); secrets become references', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--allow-plaintext-secrets', 'write secrets (tokens, passwords) into the config file as they are instead of references')
+    .option('--dry-run', 'print the changes as a unified diff on stdout and write nothing')
+    // An unknown option is a usage error (exit 2 in main.ts), not commander's own exit 1.
+    .exitOverride()
     .action(async (raw: unknown) => {
       try {
         await runInstall(raw);
@@ -43,40 +73,38 @@ export function installCommand(): Command {
     });
 }
 
-function parseOptions(raw: unknown): z.infer<typeof OptionsSchema> {
-  const parsed = OptionsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  --${i.path.filter((p) => typeof p === 'string').join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
-  throw new ConfigInvalidError(`Invalid options:\n${lines.join('\n')}`, { hint: 'See `comfywire install --help`.' });
-}
-
 async function runInstall(raw: unknown): Promise<void> {
-  const opts = parseOptions(raw);
-  const loc: Locations = { home: homeDir(), cwd: process.cwd(), platform: process.platform, env: process.env };
-  const clients: ClientName[] = opts.client === 'all' ? [...CLIENTS] : opts.client ? [opts.client] : detectClients(opts.scope, loc);
-  if (clients.length === 0) {
-    throw new ConfigInvalidError(`No MCP client found for --scope ${opts.scope}.`, {
-      hint: `Name one with --client (${CLIENTS.join(', ')} or all); comfywire creates its config file if needed.`,
-    });
-  }
-  const { launch, secretsLeftOut } = serverLaunch({ explicitEnv: opts.env, env: process.env, cwd: loc.cwd });
+  const opts = parseOptions(OptionsSchema, raw, 'install');
+  const loc = locations();
+  const targets = resolveTargets(opts.client, opts.scope, loc);
+  const launch = resolveLaunch({ npx: opts.npx, entryPoint: cliEntryPoint(), version: VERSION, env: process.env, platform: process.platform });
+  const records = new InstallRecords(loc.stateDir);
   // Every file is read and checked before any is written, so one broken file stops them all.
-  const plans = await Promise.all(clients.map((c) => planInstall(clientTarget(c, opts.scope, loc), launch)));
-
-  if (opts.dryRun) {
-    process.stdout.write(`${JSON.stringify(Object.fromEntries(plans.map((p) => [p.target.file, p.document])), null, 2)}\n`);
-    for (const p of plans) process.stderr.write(`${p.target.client}: would ${!p.changed ? 'leave unchanged' : p.existed ? 'update' : 'create'} ${p.target.file}\n`);
-  } else {
-    for (const plan of plans) {
-      const { written, backup } = await applyInstall(plan);
-      const what = written ? `${plan.existed ? 'updated' : 'created'} ${written}${backup ? ` (previous version in ${backup})` : ''}` : `already registered in ${plan.target.file}`;
-      process.stderr.write(`${plan.target.client}: ${what}\n`);
+  const plans = [];
+  for (const target of targets) {
+    const settings = serverSettings(target, { explicitEnv: opts.env, env: process.env, cwd: loc.cwd, allowPlaintextSecrets: opts.allowPlaintextSecrets });
+    const change = await planInstall(target, { entry: target.entry(launch, settings.env), inputs: settings.inputs }, await records.find(target.file, entryPathOf(target)));
+    plans.push({ target, settings, change });
+  }
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  for (const { target, change } of plans) {
+    const where = target.scope === 'local' ? ` (projects[${JSON.stringify(loc.cwd)}])` : '';
+    if (opts.dryRun) {
+      process.stdout.write(unifiedDiff(change.before, change.after, { from: target.file, to: target.file }));
+      err(`${labelOf(target)}: would ${!change.changed ? 'leave unchanged' : change.wasRegistered ? 'replace the entry in' : change.before === undefined ? 'create' : 'add comfywire to'} ${target.file}${where}`);
+      continue;
     }
+    const { written, backup } = await applyChange(change, records);
+    const what = !written
+      ? `already registered in ${target.file}${where}`
+      : `${change.wasRegistered ? 'replaced the entry in' : change.before === undefined ? 'created' : 'added comfywire to'} ${written}${where}${backup ? ` (previous version in ${backup})` : ''}`;
+    err(`${labelOf(target)}: ${what}`);
   }
-  process.stderr.write(`server: ${launch.command} ${launch.args.join(' ')}${Object.keys(launch.env).length ? ` with ${Object.keys(launch.env).join(', ')}` : ''}\n`);
-  if (secretsLeftOut.length) {
-    process.stderr.write(`note: ${secretsLeftOut.join(', ')} not written (secrets); pass them with --env if the client should send them` +
-      `${opts.scope === 'project' ? ', keeping in mind that project files are often committed' : ''}.\n`);
-  }
-  if (!opts.dryRun) process.stderr.write('Restart the client (or reload its MCP servers) to pick up comfywire.\n');
+  const envNames = Object.keys(plans[0]?.settings.env ?? {});
+  err(`server: ${[launch.command, ...launch.args].join(' ')}${envNames.length ? ` with ${envNames.join(', ')}` : ''}`);
+  err(launchNote(launch));
+  const leftOut = new Map(plans.flatMap((p) => p.settings.leftOut.map((l) => [l.name, l.why] as const)));
+  for (const [name, why] of leftOut) err(`note: ${name} left out: ${why}.`);
+  if (opts.dryRun) return;
+  for (const { target, settings } of plans) for (const step of nextSteps(target, settings, loc.cwd)) err(`next (${labelOf(target)}): ${step}`);
 }
