@@ -23,7 +23,7 @@ const logs = (args: string[], env: Record<string, string> = {}) => runCli(['logs
 
 describe('comfywire logs', () => {
   it('shows the line `comfywire generate` left, as JSON and as a table', async () => {
-    const gen = await runCli(['generate', 'a lighthouse \u001b[31mat dusk', '--simulate', '--steps', '2', '--width', '64', '--height', '64', '--json'], {
+    const gen = await runCli(['generate', 'a lighthouse at dusk, "golden hour"', '--simulate', '--steps', '2', '--width', '64', '--height', '64', '--json'], {
       env: { COMFYWIRE_OUTPUT_DIR: join(dir, 'out'), COMFYWIRE_CALL_LOG: file },
     });
     expect(gen.code).toBe(0);
@@ -35,7 +35,7 @@ describe('comfywire logs', () => {
     expect(json.code).toBe(0);
     const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as CallRecord);
     expect(lines).toEqual([
-      expect.objectContaining({ tool: 'cli:generate', status: 'success', prompt_id: promptId, workflow: 'sd15-txt2img', prompt: 'a lighthouse \u001b[31mat dusk', host: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) }),
+      expect.objectContaining({ tool: 'cli:generate', status: 'success', prompt_id: promptId, workflow: 'sd15-txt2img', prompt: 'a lighthouse at dusk, "golden hour"', host: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) }),
     ]);
     expect(json.stderr).toContain(`1 call(s) from ${file}`);
 
@@ -45,9 +45,9 @@ describe('comfywire logs', () => {
     expect(head).toMatch(/^TIME\s+STATUS\s+TOOL\s+DURATION\s+PROMPT_ID\s+WORKFLOW\s+ERROR\s+PROMPT$/);
     expect(row).toContain(promptId);
     expect(row).toMatch(/ success\s+cli:generate /);
-    // The escape sequence in the prompt is shown, not sent to the terminal.
-    expect(table.stdout).not.toContain('\u001b');
-    expect(row).toContain('"a lighthouse \\u001b[31mat dusk"');
+    // The prompt is quoted in the table (control characters never reach it: the input policy
+    // refuses them, and format.ts escapes any a database row might hold; call-log-file.test.ts).
+    expect(row).toContain('"a lighthouse at dusk, \\"golden hour\\""');
   }, 60_000);
 
   it('filters by --since, --status, --tool and keeps the newest --limit', async () => {

@@ -126,7 +126,7 @@ describe('errors quote a short excerpt (finding "Errors that echo the input")', 
         `got "${'f'.repeat(24)}…" (100000 characters), over the 64-character limit. at folder`,
     );
     expect(await refused('upload_image', { path: 'p'.repeat(100_000) })).toBe(
-      `${SCHEMA('upload_image')}path must be the path of a local image file (PNG, JPEG or WebP); got "${'p'.repeat(24)}…" (100000 characters), ` +
+      `${SCHEMA('upload_image')}path must be the path of a local image file (PNG, JPEG, WebP, GIF, BMP or TIFF); got "${'p'.repeat(24)}…" (100000 characters), ` +
         'over the 1024-character limit. at path',
     );
   });
