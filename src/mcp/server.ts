@@ -11,6 +11,7 @@ import { registerResources } from './resources/index.js';
 import { createTaskSupport } from './tasks/index.js';
 import { shutdownFanOut } from './shutdown.js';
 import { CallAdmission } from './rate-limit.js';
+import { completeUnknownAsEmpty } from './completions.js';
 
 export type { McpDeps, ToolContext } from './deps.js';
 
@@ -37,6 +38,8 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
     tasks.withTasks({ instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } }),
   );
   registerTools(server, ctx);
+  // Before the first completable prompt or template: the SDK's completion handler is wrapped.
+  completeUnknownAsEmpty(server);
   registerPrompts(server, ctx);
   registerResources(server, ctx);
   // Whoever connects this server (stdio, an HTTP session, a test's in-memory pair) gets a
