@@ -120,14 +120,30 @@ function isFileChoice(input: string, spec: InputSpec): boolean {
   return input === 'ckpt_name' || options.image_upload === true || options.video_upload === true || options.audio_upload === true;
 }
 
+/** Types whose value is typed in (a widget), as opposed to a socket fed by a link. */
+const WIDGET_TYPES = new Set(['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO']);
+
 class Checker {
   readonly problems: PromptProblem[] = [];
   readonly warnings: PromptProblem[] = [];
+  /**
+   * Types some node outputs (MODEL, LATENT, IMAGE...): an input of such a type needs a link. A
+   * custom widget type (a custom node's colour picker, say) is output by no node, and ComfyUI
+   * passes a constant to it unchecked, so a constant there is not refused either.
+   */
+  private readonly socketTypes: ReadonlySet<string>;
 
   constructor(
     private readonly prompt: ApiPrompt,
     private readonly objectInfo: ObjectInfo,
-  ) {}
+  ) {
+    this.socketTypes = new Set(Object.values(objectInfo).flatMap((info) => (Array.isArray(info.output) ? info.output : [])).filter((t) => typeof t === 'string'));
+  }
+
+  /** "INT" or "INT,FLOAT": every part typed in. */
+  private isWidget(type: string): boolean {
+    return type.split(',').every((t) => WIDGET_TYPES.has(t.trim()));
+  }
 
   node(id: string): void {
     const node = this.prompt[id]!;
@@ -170,7 +186,8 @@ class Checker {
 
   private missing(at: { nodeId: string; classType: string }, input: string, spec: InputSpec): void {
     const type = specType(spec) ?? '?';
-    const widget = ['INT', 'FLOAT', 'STRING', 'BOOLEAN', 'COMBO'].includes(type);
+    // A custom widget type (no node outputs it) is typed in too.
+    const widget = this.isWidget(type) || !type.split(',').some((t) => this.socketTypes.has(t.trim()));
     const choices = comboChoices(spec);
     const example = choices?.length ? ` (one of ${choices.slice(0, MAX_SUGGESTIONS).map(quote).join(', ')}${choices.length > MAX_SUGGESTIONS ? ', …' : ''})` : '';
     const from = widget ? [] : compatibleOutputs(this.prompt, this.objectInfo, type, at.nodeId);
@@ -193,8 +210,7 @@ class Checker {
     }
     // The UI conversion wraps list-valued constants so the server does not take them for links.
     const value = given !== null && typeof given === 'object' && '__value__' in given ? (given as { __value__: unknown }).__value__ : given;
-    const widget = type === 'COMBO' || ['INT', 'FLOAT', 'STRING', 'BOOLEAN'].includes(type);
-    if (!widget && !type.includes('*')) {
+    if (!this.isWidget(type) && type.split(',').some((t) => this.socketTypes.has(t.trim()))) {
       const from = compatibleOutputs(this.prompt, this.objectInfo, type, at.nodeId);
       this.problems.push({
         ...at,

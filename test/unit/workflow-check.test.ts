@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ApiPrompt } from '../../src/comfy/types.js';
+import type { ApiPrompt, ObjectInfo } from '../../src/comfy/types.js';
 import { buildObjectInfo } from '../../src/simulator/object-info.js';
 import { checkPrompt, describeProblem, type PromptProblem } from '../../src/workflows/check-prompt.js';
+import { convertUiToApi } from '../../src/workflows/ui-to-api.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sd15 = JSON.parse(readFileSync(path.join(repo, 'workflows/sd15-txt2img.json'), 'utf8')) as ApiPrompt;
@@ -34,6 +35,15 @@ test('the shipped template passes; a checkpoint the server lacks is a warning th
   // With the checkpoint installed, nothing at all.
   const fixed = edited((p) => (p['4']!.inputs.ckpt_name = 'sd15-random.safetensors'));
   expect(checkPrompt(fixed, objectInfo)).toEqual({ problems: [], warnings: [], outputNodes: ['9'] });
+});
+
+test('against a real ComfyUI 0.3.64 /object_info, the shipped templates and the complete UI fixture pass', () => {
+  const real = JSON.parse(readFileSync(path.join(repo, 'test/fixtures/object_info.json'), 'utf8')) as ObjectInfo;
+  expect(checkPrompt(sd15, real).problems).toEqual([]);
+  expect(checkPrompt(img2img, real).problems).toEqual([]);
+  // The other UI fixtures are fragments made to exercise one conversion rule each.
+  const ui = JSON.parse(readFileSync(path.join(repo, 'test/fixtures/ui/default-sd.json'), 'utf8')) as unknown;
+  expect(checkPrompt(convertUiToApi(ui, real).prompt, real).problems.map(describeProblem)).toEqual([]);
 });
 
 test('an image the input folder lacks is a warning: input_image supplies it', () => {
@@ -135,6 +145,24 @@ test('every problem of a broken workflow at once, in node order then input order
     ['4', 'ckpt_name', 'not_a_choice'],
     ['6', 'colour', 'unknown_input'],
   ]);
+});
+
+test('custom widget types and type unions take constants, as ComfyUI passes them on unchecked; a missing one asks for a value', () => {
+  const info = structuredClone(objectInfo);
+  info.ColourPick = {
+    input: { required: { colour: ['COLOR_PICKER', {}], amount: ['INT,FLOAT', { min: 0 }], image: ['IMAGE'] } },
+    output: ['IMAGE'],
+    output_name: ['IMAGE'],
+    name: 'ColourPick',
+    output_node: false,
+  };
+  const withNode = (inputs: Record<string, unknown>) => edited((p) => (p['10'] = { class_type: 'ColourPick', inputs }));
+  expect(checkPrompt(withNode({ colour: '#ff0000', amount: 0.5, image: ['8', 0] }), info).problems).toEqual([]);
+  const missing = only(checkPrompt(withNode({ amount: 2, image: ['8', 0] }), info).problems);
+  expect(describeProblem(missing)).toBe('node "10" (ColourPick), input "colour": this required input (COLOR_PICKER) is missing. Give it a value.');
+  // IMAGE is a type nodes output: a constant there is refused.
+  const constant = only(checkPrompt(withNode({ colour: '#fff', amount: 1, image: 'cat.png' }), info).problems);
+  expect(constant).toMatchObject({ kind: 'not_linked', input: 'image' });
 });
 
 test('caller text in messages is cut short', () => {
