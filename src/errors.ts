@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'UNSAFE_PATH'
   | 'WORKFLOW_NOT_FOUND'
   | 'WORKFLOW_INVALID'
+  | 'WORKFLOW_EXISTS'
   | 'PARAMETER_INVALID'
   | 'JOB_NOT_FOUND'
   | 'CANCELLED'
@@ -178,6 +179,18 @@ export class WorkflowInvalidError extends ComfywireError {
   constructor(message: string, options: ComfywireErrorOptions = {}) {
     super('WORKFLOW_INVALID', message, options);
     this.name = 'WorkflowInvalidError';
+  }
+}
+
+/** upload_workflow would replace a template and was not asked to (overwrite: true). */
+export class WorkflowExistsError extends ComfywireError {
+  constructor(name: string, file: string, options: ComfywireErrorOptions = {}) {
+    super('WORKFLOW_EXISTS', `A workflow template named "${name}" already exists (${file}); nothing was saved.`, {
+      hint: 'Pass overwrite: true to replace it (its sidecar too), or choose another name. list_workflows shows the names in use.',
+      ...options,
+      context: { name, file, ...options.context },
+    });
+    this.name = 'WorkflowExistsError';
   }
 }
 

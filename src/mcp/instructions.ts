@@ -11,5 +11,6 @@ export const INSTRUCTIONS = (waitS: number): string =>
       'when it fails, explains why with concrete fixes. Without a prompt_id it shows the queue and recent jobs.',
     '4. cancel_job stops a running job or removes a queued one; get_queue shows what is running and waiting.',
     'Outputs are files on disk: refer to them by the returned paths. upload_image (or generate_image input_image) sends a ' +
-      'local image to ComfyUI for img2img workflows. Errors say what to do next; follow their hints.',
+      'local image to ComfyUI for img2img workflows. upload_workflow saves a workflow the user has (API or UI JSON) as a ' +
+      'new template, checked against the server first. Errors say what to do next; follow their hints.',
   ].join('\n');

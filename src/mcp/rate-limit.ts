@@ -10,8 +10,8 @@ import { RateLimitedError } from '../errors.js';
  * is injected so tests move it.
  */
 
-/** The tools that make ComfyUI work or store a file there; every other tool is a read. */
-export const GENERATION_TOOLS: ReadonlySet<string> = new Set(['generate_image', 'upload_image']);
+/** The tools that make ComfyUI work or store a file (there or in the workflows folder); every other tool is a read. */
+export const GENERATION_TOOLS: ReadonlySet<string> = new Set(['generate_image', 'upload_image', 'upload_workflow']);
 
 export interface Rate {
   /** Tokens refilled per minute; 0 = no limit. */

@@ -12,6 +12,7 @@ import { registerResources } from './resources/index.js';
 import { createTaskSupport } from './tasks/index.js';
 import { shutdownFanOut } from './shutdown.js';
 import { CallAdmission } from './rate-limit.js';
+import { completeUnknownAsEmpty } from './completions.js';
 
 export type { McpDeps, ToolContext } from './deps.js';
 
@@ -40,6 +41,8 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
   // Before anything registers: the SDK's handlers for tools, prompts and resources are wrapped.
   guardEdges(server);
   registerTools(server, ctx);
+  // Before the first completable prompt or template: the SDK's completion handler is wrapped.
+  completeUnknownAsEmpty(server);
   registerPrompts(server, ctx);
   registerResources(server, ctx);
   // Whoever connects this server (stdio, an HTTP session, a test's in-memory pair) gets a

@@ -49,7 +49,8 @@ const parameterSchema = z.object({
 
 export const templateMetaSchema = z.object({
   description: z.string().optional(),
-  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'parameter names are letters, digits and _'), parameterSchema).default({}),
+  /** Absent: the parameters are detected from the graph, as without a sidecar (a description-only sidecar). */
+  parameters: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'parameter names are letters, digits and _'), parameterSchema).optional(),
 }).strict();
 
 export type TemplateMeta = z.infer<typeof templateMetaSchema>;
@@ -121,7 +122,7 @@ function stripUndefined(spec: ParameterSpec): ParameterSpec {
 
 /** Sidecar parameters -> specs, checking every target exists in the prompt. */
 export function specsFromMeta(meta: TemplateMeta, prompt: ApiPrompt, objectInfo: ObjectInfo | undefined, file: string): ParameterSpec[] {
-  return Object.entries(meta.parameters).map(([name, p]) => {
+  return Object.entries(meta.parameters ?? {}).map(([name, p]) => {
     const targets = (p.targets ?? [{ node: p.node!, input: p.input! }]).map((t) => ({ nodeId: t.node, input: t.input }));
     for (const target of targets) {
       const node = prompt[target.nodeId];

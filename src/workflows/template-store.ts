@@ -14,7 +14,7 @@ import type { TemplateListing, TemplateProblem, WorkflowTemplate } from './templ
 
 export interface TemplateOptions { objectInfo?: ObjectInfo }
 
-const META_SUFFIX = '.meta.json';
+export const META_SUFFIX = '.meta.json';
 
 /** Template names under `dir`, sorted; a missing folder has none. */
 async function templateNames(dir: string): Promise<string[]> {
@@ -76,7 +76,7 @@ export async function loadTemplate(dir: string, name: string, options: TemplateO
   const metaDisplay = `workflows/${clean}${META_SUFFIX}`;
   const metaRaw = await readMeta(file.slice(0, -'.json'.length) + META_SUFFIX, metaDisplay);
   const meta = metaRaw === undefined ? undefined : parseTemplateMeta(metaRaw, metaDisplay);
-  const parameters = meta ? specsFromMeta(meta, prompt, options.objectInfo, metaDisplay) : detectParameters(prompt, options.objectInfo);
+  const parameters = meta?.parameters ? specsFromMeta(meta, prompt, options.objectInfo, metaDisplay) : detectParameters(prompt, options.objectInfo);
   const description = meta?.description ?? uiDescription(raw);
   return { name: clean, file, format, ...(description ? { description } : {}), prompt, parameters };
 }

@@ -46,7 +46,7 @@ describe('comfywire over stdio, default limits', () => {
     expect(results.filter((r) => !r.isError)).toHaveLength(4);
     const refused = results.filter((r) => r.isError).map(text);
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatch(/^Rate limit: at most 10 generate_image\/upload_image calls a minute \(burst 5\) — retry in [1-6] s\.\n/);
+    expect(refused[0]).toMatch(/^Rate limit: at most 10 generate_image\/upload_image\/upload_workflow calls a minute \(burst 5\) — retry in [1-6] s\.\n/);
     expect((await server.call('get_queue')).isError).toBeFalsy();
     expect((await server.call('list_workflows')).isError).toBeFalsy();
   });

@@ -21,7 +21,7 @@ import { startHarness, textOf, type Harness } from './mcp-harness.js';
  */
 
 const GENERATE_REFUSED =
-  'Rate limit: at most 10 generate_image/upload_image calls a minute (burst 5) — retry in 6 s.\n' +
+  'Rate limit: at most 10 generate_image/upload_image/upload_workflow calls a minute (burst 5) — retry in 6 s.\n' +
   'Other tools still work meanwhile. The limit protects ComfyUI\'s queue; configure COMFYWIRE_GENERATE_RATE_PER_MIN and ' +
   'COMFYWIRE_GENERATE_BURST to change it (0 turns it off).';
 
@@ -111,7 +111,7 @@ describe('generation bucket', () => {
       return true;
     }, 1_000, { stepMs: 10 });
     expect(result!.isError).toBe(true);
-    expect(textOf(result!)).toMatch(/^Rate limit: at most 10 generate_image\/upload_image calls a minute \(burst 1\) — retry in 6 s\./);
+    expect(textOf(result!)).toMatch(/^Rate limit: at most 10 generate_image\/upload_image\/upload_workflow calls a minute \(burst 1\) — retry in 6 s\./);
     expect(h!.engine.inFlight()).toHaveLength(1);
   });
 });
@@ -123,7 +123,7 @@ describe('read bucket', () => {
     const refused = await call('list_models');
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toBe(
-      'Rate limit: at most 60 read calls a minute (every tool but generate_image/upload_image; burst 3) — retry in 1 s.\n' +
+      'Rate limit: at most 60 read calls a minute (every tool but generate_image/upload_image/upload_workflow; burst 3) — retry in 1 s.\n' +
         'Generation is limited separately. Configure COMFYWIRE_READ_RATE_PER_MIN and COMFYWIRE_READ_BURST to change it (0 turns it off).',
     );
     expect((await call('generate_image', GENERATE)).isError).toBeFalsy();

@@ -15,7 +15,10 @@ test('tools/list: every tool with described inputs, output schemas and read-only
   const { tools } = await h.client.listTools();
   const names = tools.map((t) => t.name).sort();
   expect(names).toEqual(
-    ['cancel_job', 'generate_image', 'get_queue', 'get_system_stats', 'get_workflow_status', 'list_models', 'list_workflows', 'upload_image'].sort(),
+    [
+      'cancel_job', 'generate_image', 'get_queue', 'get_system_stats', 'get_workflow_status', 'list_models', 'list_workflows', 'upload_image',
+      'upload_workflow',
+    ].sort(),
   );
   for (const tool of tools) {
     expect(tool.outputSchema).toBeDefined();

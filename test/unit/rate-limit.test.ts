@@ -86,6 +86,17 @@ describe('CallAdmission', () => {
     for (let i = 0; i < 1_000; i++) admission.admit('get_queue');
   });
 
+  it('upload_workflow writes a template: it draws from the generation bucket, not the reads', () => {
+    const c = clock();
+    const admission = new CallAdmission({ generateRate: { perMinute: 10, burst: 1 }, readRate: { perMinute: 600, burst: 60 } }, c.now);
+    admission.admit('upload_workflow');
+    expect(() => admission.admit('generate_image')).toThrow(RateLimitedError);
+    expect(() => admission.admit('upload_workflow')).toThrow('generate_image/upload_image/upload_workflow');
+    admission.admit('list_workflows');
+    c.add(6_000);
+    admission.admit('generate_image');
+  });
+
   it('rounds the retry time up to whole seconds and says minutes past 60 s', () => {
     const c = clock();
     const slow = new CallAdmission({ generateRate: { perMinute: 0.5, burst: 1 }, readRate: { perMinute: 7, burst: 1 } }, c.now);

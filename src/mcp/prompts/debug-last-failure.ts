@@ -1,15 +1,21 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { identifierField, PROMPT_ID } from '../../input-policy/index.js';
+import { recentPromptIds } from '../completions.js';
 import type { McpDeps } from '../deps.js';
 import { describeFailure, lastFailure, userText } from './context.js';
 
 export const DEBUG_LAST_FAILURE = 'debug_last_failure';
 
-const argsSchema = {
-  prompt_id: identifierField('prompt_id', PROMPT_ID)
-    .optional()
-    .describe('The failed job to debug; the most recent failed job of this server when omitted.'),
-};
+/** Made per server: completable() marks the schema object itself. */
+const argsSchema = (deps: McpDeps) => ({
+  prompt_id: completable(
+    identifierField('prompt_id', PROMPT_ID)
+      .optional()
+      .describe('The failed job to debug; the most recent failed job of this server when omitted.'),
+    recentPromptIds(deps, { failedFirst: true }),
+  ),
+});
 
 export function registerDebugLastFailurePrompt(server: McpServer, deps: McpDeps): void {
   server.registerPrompt(
@@ -18,7 +24,7 @@ export function registerDebugLastFailurePrompt(server: McpServer, deps: McpDeps)
       title: 'Debug the last failed run',
       description:
         'Find the most recent failed ComfyUI job (or the one named), read its full status with get_workflow_status, and explain the cause and the fix.',
-      argsSchema,
+      argsSchema: argsSchema(deps),
     },
     async ({ prompt_id }) => {
       const known = prompt_id ? deps.engine.jobState(prompt_id) : lastFailure(deps);

@@ -1,18 +1,17 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { identifierField, NAME } from '../../input-policy/index.js';
-import { listTemplateNames } from '../../workflows/index.js';
+import { workflowNames } from '../completions.js';
 import type { McpDeps } from '../deps.js';
 import { describeParameter, templateOverview, tryLoadTemplate, userText } from './context.js';
 
 export const EXPLAIN_WORKFLOW = 'explain_workflow';
 
 export function registerExplainWorkflowPrompt(server: McpServer, deps: McpDeps): void {
-  const names = (): Promise<string[]> => listTemplateNames(deps.config.workflowsDir).catch(() => []);
   const argsSchema = {
     workflow: completable(
       identifierField('workflow', { ...NAME, expected: 'a workflow template name, e.g. sd15-txt2img' }).optional().describe('Template name (as list_workflows shows it); the configured default when omitted.'),
-      async (value) => (await names()).filter((n) => n.startsWith(value ?? '')),
+      workflowNames(deps),
     ),
   };
 

@@ -2,6 +2,7 @@ import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/serv
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { JobState } from '../../../streams/job-state.js';
 import { describeError } from '../../errors.js';
+import { knownPromptIds } from '../completions.js';
 import type { McpDeps } from '../deps.js';
 import { foreignJob } from '../foreign-job.js';
 import { filesOnDiskNote } from '../outputs.js';
@@ -30,6 +31,7 @@ export function registerJobResources(server: McpServer, deps: McpDeps): void {
         mimeType: 'application/json',
       })),
     }),
+    complete: { prompt_id: knownPromptIds(deps) },
   });
 
   server.registerResource(

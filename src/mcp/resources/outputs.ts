@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { resolveOutputFile, type ResolvedOutput } from '../../jobs/output-folder.js';
 import { listJobFiles, listJobFolders } from '../../jobs/output-listing.js';
+import { outputFiles, outputPromptIds } from '../completions.js';
 import type { McpDeps } from '../deps.js';
 import { classifyFile, outputUri } from '../outputs.js';
 import { PATH, PROMPT_ID } from '../../input-policy/index.js';
@@ -21,8 +22,6 @@ export const MAX_OUTPUT_BYTES = 32 * 1024 * 1024;
 /** resources/list shows the newest jobs' files; completion reaches the others. */
 const MAX_LISTED_JOBS = 100;
 const MAX_LISTED_FILES = 1000;
-/** The SDK caps completions at 100 values. */
-const MAX_COMPLETIONS = 100;
 
 /**
  * The file a URI names. Links made before subfolders were part of the URI carry only the file
@@ -58,21 +57,8 @@ export function registerOutputResources(server: McpServer, deps: McpDeps): void 
       }
       return { resources };
     },
-    complete: {
-      prompt_id: async (value) =>
-        (await listJobFolders(outputDir))
-          .map((f) => f.promptId)
-          .filter((id) => id.startsWith(value))
-          .slice(0, MAX_COMPLETIONS),
-      file: async (value, context) => {
-        const promptId = context?.arguments?.['prompt_id'];
-        if (!promptId) return [];
-        return (await listJobFiles(outputDir, promptId))
-          .map((f) => f.rel)
-          .filter((rel) => rel.startsWith(value))
-          .slice(0, MAX_COMPLETIONS);
-      },
-    },
+    // Every match: the SDK sends the first 100 with the total and hasMore.
+    complete: { prompt_id: outputPromptIds(deps), file: outputFiles(deps) },
   });
 
   server.registerResource(

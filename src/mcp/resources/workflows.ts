@@ -1,6 +1,7 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ComfywireError, WorkflowNotFoundError } from '../../errors.js';
 import { listTemplateNames, loadTemplate, type WorkflowTemplate } from '../../workflows/index.js';
+import { workflowNames } from '../completions.js';
 import type { McpDeps } from '../deps.js';
 import { NAME } from '../../input-policy/index.js';
 import { notFound, variable, workflowUri, WORKFLOW_TEMPLATE } from './uri.js';
@@ -18,7 +19,7 @@ export function registerWorkflowResources(server: McpServer, deps: McpDeps): voi
         mimeType: 'application/json',
       })),
     }),
-    complete: { name: async (value) => (await names()).filter((n) => n.startsWith(value)) },
+    complete: { name: workflowNames(deps) },
   });
 
   server.registerResource(

@@ -8,6 +8,7 @@ import { registerGetWorkflowStatusTool } from './get-workflow-status.js';
 import { registerListModelsTool } from './list-models.js';
 import { registerListWorkflowsTool } from './list-workflows.js';
 import { registerUploadImageTool } from './upload-image.js';
+import { registerUploadWorkflowTool } from './upload-workflow.js';
 
 /** Every tool, in the order a model meets them in tools/list. */
 export function registerTools(server: McpServer, ctx: ToolContext): void {
@@ -19,4 +20,5 @@ export function registerTools(server: McpServer, ctx: ToolContext): void {
   registerListModelsTool(server, ctx);
   registerGetSystemStatsTool(server, ctx);
   registerUploadImageTool(server, ctx);
+  registerUploadWorkflowTool(server, ctx);
 }

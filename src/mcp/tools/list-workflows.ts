@@ -12,8 +12,15 @@ export const LIST_WORKFLOWS = 'list_workflows';
 
 /** Long choice lists (samplers, checkpoints) are cut in the text; structured content has them all. */
 const MAX_CHOICES_IN_TEXT = 12;
+/** A default (a template's whole prompt text, say) is shown up to this long; structured content has it whole. */
+const MAX_DEFAULT_CHARS = 120;
 
-const ParameterSchema = z.object({
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > MAX_DEFAULT_CHARS ? `${text.slice(0, MAX_DEFAULT_CHARS - 2)}…"` : text;
+}
+
+export const ParameterSchema = z.object({
   name: z.string(),
   type: z.enum(['string', 'integer', 'number', 'boolean', 'choice', 'image']),
   description: z.string().optional(),
@@ -57,17 +64,17 @@ const config = {
   annotations: { readOnlyHint: true, openWorldHint: false },
 };
 
-function parameterView(p: ParameterSpec): z.infer<typeof ParameterSchema> {
+export function parameterView(p: ParameterSpec): z.infer<typeof ParameterSchema> {
   const { targets: _targets, ...rest } = p;
   return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as z.infer<typeof ParameterSchema>;
 }
 
-function parameterLine(p: z.infer<typeof ParameterSchema>): string {
+export function parameterLine(p: z.infer<typeof ParameterSchema>): string {
   const range = p.min !== undefined || p.max !== undefined ? ` ${p.min ?? '…'}..${p.max ?? '…'}` : '';
   const choices = p.choices?.length
     ? ` one of ${p.choices.slice(0, MAX_CHOICES_IN_TEXT).join(', ')}${p.choices.length > MAX_CHOICES_IN_TEXT ? ` (+${p.choices.length - MAX_CHOICES_IN_TEXT} more)` : ''}`
     : '';
-  const def = p.default !== undefined ? ` (default ${JSON.stringify(p.default)})` : '';
+  const def = p.default !== undefined ? ` (default ${shortJson(p.default)})` : '';
   return `  - ${p.name}: ${p.type}${range}${choices}${def}${p.description ? ` — ${p.description}` : ''}`;
 }
 
