@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -238,5 +238,32 @@ test('ComfyUI down: refused (it cannot be checked), nothing written', async () =
   } finally {
     await down.close();
     rmSync(downDir, { recursive: true, force: true });
+  }
+});
+
+test('the templates shipped inside an installed package are not written to (an upgrade would lose the upload)', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'comfywire-upload-pkg-'));
+  const shipped = path.join(root, 'lib', 'node_modules', 'comfywire', 'workflows');
+  const own = path.join(root, 'node_modules-like', 'workflows');
+  for (const d of [shipped, own]) mkdirSync(d, { recursive: true });
+  const inPackage = await startHarness({ env: { COMFYWIRE_WORKFLOWS_DIR: shipped } });
+  const beside = await startHarness({ shareWith: inPackage, env: { COMFYWIRE_WORKFLOWS_DIR: own } });
+  try {
+    const r = await inPackage.call('upload_workflow', { name: 'mine', workflow: api() });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toBe(
+      `The workflows folder is the one shipped inside the installed comfywire package (${shipped}): a template saved there would be ` +
+        'lost at the next upgrade. Nothing was saved.\nSet COMFYWIRE_WORKFLOWS_DIR to a folder of your own (copy the shipped templates ' +
+        'into it to keep them), or start the server in a folder that has a workflows/ subfolder; then upload again.',
+    );
+    expect(readdirSync(shipped)).toEqual([]);
+    // A folder whose name merely resembles one is the user's own: saved.
+    const ok = await beside.call('upload_workflow', { name: 'mine', workflow: api() });
+    expect(ok.isError).toBeFalsy();
+    expect(readdirSync(own)).toContain('mine.json');
+  } finally {
+    await beside.close();
+    await inPackage.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ParameterInvalidError } from '../../errors.js';
@@ -76,12 +77,31 @@ function exampleCall(name: string, parameterNames: string[]): string {
   return `generate_image ${JSON.stringify(args)}`;
 }
 
+/**
+ * The templates shipped inside an installed package (node_modules, npx's cache): what is saved
+ * there is lost at the next upgrade or cache eviction, so uploads go to a folder of the user's.
+ */
+export function insideInstalledPackage(dir: string): boolean {
+  return path.resolve(dir).split(path.sep).some((part) => part === 'node_modules' || part === '_npx');
+}
+
 export function registerUploadWorkflowTool(server: McpServer, ctx: ToolContext): void {
   const dir = ctx.config.workflowsDir;
   server.registerTool(UPLOAD_WORKFLOW, config, async ({ name, workflow, description, parameters, overwrite }) =>
     guarded(ctx, UPLOAD_WORKFLOW, async () => {
       const badName = templateNameProblem(name);
       if (badName) throw new ParameterInvalidError(badName, { hint: 'Nothing was saved.', context: { field: 'name' } });
+      if (insideInstalledPackage(dir)) {
+        throw new ParameterInvalidError(
+          `The workflows folder is the one shipped inside the installed comfywire package (${dir}): a template saved there would be ` +
+            'lost at the next upgrade. Nothing was saved.',
+          {
+            hint:
+              'Set COMFYWIRE_WORKFLOWS_DIR to a folder of your own (copy the shipped templates into it to keep them), or start the ' +
+              'server in a folder that has a workflows/ subfolder; then upload again.',
+          },
+        );
+      }
       const size = sizeOf(workflow);
       if (size > MAX_WORKFLOW_CHARS) {
         throw new ParameterInvalidError(`The workflow is ${size} characters of JSON; the limit is ${MAX_WORKFLOW_CHARS}. Nothing was saved.`, {
