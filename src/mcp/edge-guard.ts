@@ -50,21 +50,33 @@ function boundedMcpError(error: unknown): unknown {
   return new McpError(error.code, boundedErrorText(message), uri === undefined ? error.data : { ...data, uri });
 }
 
+/** A tools/call the SDK refused before any tool ran (its arguments failed the schema, or no such tool). */
+export type RefusedCall = (tool: string, args: Readonly<Record<string, unknown>>, errorText: string) => void;
+
+/** The SDK's own refusals of a call's arguments (an McpError turned into an isError result). */
+const SDK_REFUSAL = /^MCP error -32602: /;
+
 /**
  * Install before any tool, prompt or resource is registered: the SDK sets its handlers then, and
- * each one it sets for tools/call, prompts/get and resources/read is wrapped.
+ * each one it sets for tools/call, prompts/get and resources/read is wrapped. `onRefused` hears of
+ * the calls the SDK refused itself, which never reach a tool's `guarded` (the call log keeps them).
  */
-export function guardEdges(server: McpServer): void {
+export function guardEdges(server: McpServer, onRefused?: RefusedCall): void {
   const low = server.server;
   const setRequestHandler = low.setRequestHandler.bind(low);
   const wrap = (schema: unknown, handler: (request: never, extra: never) => unknown): ((request: never, extra: never) => unknown) => {
     if (schema === CallToolRequestSchema) {
       return async (request, extra) => {
-        const name = (request as { params: { name: string } }).params.name;
+        const { name, arguments: args } = (request as { params: { name: string; arguments?: Record<string, unknown> } }).params;
         if (!PLAUSIBLE_NAME.test(name)) {
-          return { content: [{ type: 'text', text: `No tool is named ${excerpt(name)}. tools/list shows the tools of this server.` }], isError: true };
+          const text = `No tool is named ${excerpt(name)}. tools/list shows the tools of this server.`;
+          onRefused?.(excerpt(name), {}, text);
+          return { content: [{ type: 'text', text }], isError: true };
         }
-        return boundedResult((await handler(request, extra)) as CallToolResult);
+        const result = boundedResult((await handler(request, extra)) as CallToolResult);
+        const first = result.isError ? result.content[0] : undefined;
+        if (onRefused && first?.type === 'text' && SDK_REFUSAL.test(first.text)) onRefused(name, args ?? {}, first.text);
+        return result;
       };
     }
     if (schema === GetPromptRequestSchema || schema === ReadResourceRequestSchema) {

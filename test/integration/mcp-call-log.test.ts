@@ -97,6 +97,19 @@ describe('the call log of an MCP server', () => {
     await eventually(() => (lines().filter((l) => l.tool === 'get_queue').length === before + 1 ? true : undefined));
   });
 
+  it('logs calls the SDK refuses on their arguments (they never reach a tool) as refused, with what could be kept', async () => {
+    const bad = await h.call('generate_image', { prompt: 'schema-refused', steps: 'many' });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/^MCP error -32602: /);
+    const line = await eventually(() => lines().find((l) => l.prompt === 'schema-refused'));
+    expect(line).toMatchObject({ tool: 'generate_image', status: 'refused', error_code: 'PARAMETER_INVALID', duration_ms: 0 });
+    const unknown = await h.call(`no_such_tool_${'z'.repeat(100)}`);
+    expect(unknown.isError).toBe(true);
+    const named = await eventually(() => lines().find((l) => l.tool.startsWith('"no_such_tool_')));
+    expect(named.status).toBe('refused');
+    expect(named.tool.length).toBeLessThan(100);
+  });
+
   it('logs a failed lookup as an error with the id asked for (the longest id the input policy lets through)', async () => {
     // Longer ids never reach a tool: the input policy refuses them (mcp-input-policy.test.ts).
     const id = `missing-${'x'.repeat(120)}`;
