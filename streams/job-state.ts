@@ -202,7 +202,11 @@ export function stepOf(state: JobState, id: string): NodeProgressState | undefin
   return child ?? self;
 }
 
-function computeFraction(state: JobState, ctx: PromptContext): number {
+/**
+ * The overall fraction from the parts of a state that decide it, so the reducer builds the next
+ * state with one spread (a state has two dozen keys; progress frames are most of the traffic).
+ */
+function computeFraction(state: Pick<JobState, 'nodes' | 'cachedNodes' | 'fraction'>, ctx: PromptContext): number {
   if (ctx.totalWeight === 0) return state.fraction;
   // Per prompt node, how far it got: 1 once finished, else the furthest of its own counter and
   // those of the nodes it expanded into (which weigh nothing on their own).
@@ -231,8 +235,9 @@ export function reduceJob(state: JobState, fact: JobFact, ctx: PromptContext, no
       if (finished) return state;
       return { ...state, status: 'running', startedAt: state.startedAt ?? now, queuePosition: undefined };
     case 'execution_cached': {
-      const next = { ...state, cachedNodes: [...fact.data.nodes] };
-      return finished ? next : { ...next, fraction: computeFraction(next, ctx) };
+      const cachedNodes = [...fact.data.nodes];
+      if (finished) return { ...state, cachedNodes };
+      return { ...state, cachedNodes, fraction: computeFraction({ nodes: state.nodes, cachedNodes, fraction: state.fraction }, ctx) };
     }
     case 'executing': {
       // The end of run: nothing more comes from the socket for this prompt.
@@ -246,15 +251,13 @@ export function reduceJob(state: JobState, fact: JobFact, ctx: PromptContext, no
       const id = fact.data.node ?? state.currentNode?.id;
       if (id === undefined || id === null) return state;
       const nodes = { ...state.nodes, [id]: { value: fact.data.value, max: fact.data.max, state: 'running' } };
-      const next = { ...state, nodes };
-      return { ...next, fraction: computeFraction(next, ctx) };
+      return { ...state, nodes, fraction: computeFraction({ nodes, cachedNodes: state.cachedNodes, fraction: state.fraction }, ctx) };
     }
     case 'progress_state': {
       if (finished) return state;
       const nodes = nullRecord<NodeProgressState>();
       for (const [id, p] of Object.entries(fact.data.nodes)) nodes[id] = { value: p.value, max: p.max, state: p.state };
-      const next = { ...state, status: 'running' as const, nodes };
-      return { ...next, fraction: computeFraction(next, ctx) };
+      return { ...state, status: 'running', nodes, fraction: computeFraction({ nodes, cachedNodes: state.cachedNodes, fraction: state.fraction }, ctx) };
     }
     case 'executed':
       return fact.data.output ? withOutput(state, fact.data.node, fact.data.output) : state;
