@@ -105,6 +105,9 @@ const EnvSchema = z
     }
   });
 
+/** Every variable comfywire reads (README's configuration table and .env.example list the same set). */
+export const ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
 export type ComfyAuth =
   | { kind: 'none' }
   | { kind: 'bearer'; token: string }

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { authHeaders, defaultDataDir, defaultOutputDir, defaultStateDir, loadConfig } from '../../src/config.js';
+import { dirname, join } from 'node:path';
+import { authHeaders, defaultDataDir, defaultOutputDir, defaultStateDir, ENV_VARIABLES, loadConfig } from '../../src/config.js';
 import { ConfigInvalidError } from '../../src/errors.js';
 
 describe('configuration', () => {
@@ -214,5 +215,23 @@ describe('configuration: credentials', () => {
       err = e as ConfigInvalidError;
     }
     expect(err!.message).toContain('COMFYUI_URL="ftp://alice:***@host"');
+  });
+});
+
+describe('configuration: the documented set is the read set', () => {
+  const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const read = [...ENV_VARIABLES].sort();
+
+  it('.env.example documents every variable comfywire reads, and no other', () => {
+    const text = readFileSync(join(repo, '.env.example'), 'utf8');
+    const documented = [...new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]!))].sort();
+    expect(documented).toEqual(read);
+  });
+
+  it("README's configuration table lists every variable comfywire reads, and no other", () => {
+    const text = readFileSync(join(repo, 'README.md'), 'utf8');
+    const section = text.slice(text.indexOf('\n## Configuration'), text.indexOf('\n## ', text.indexOf('\n## Configuration') + 1));
+    const listed = [...new Set([...section.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \|/gm)].map((m) => m[1]!))].sort();
+    expect(listed).toEqual(read);
   });
 });
