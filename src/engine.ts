@@ -164,13 +164,19 @@ export class Engine implements ComfyEngine {
       defaultValue: 'closed' as const,
     });
     if (outcome === 'open') return;
+    if (outcome === 'timeout') {
+      // HTTP answered (the probe above), so "not reachable" alone would send the user to the wrong
+      // place: the socket is what fails, nearly always a proxy that does not pass WebSocket upgrades.
+      throw new ComfyUnreachableError(this.config.comfyUrl, {
+        message: `ComfyUI answers HTTP at ${this.config.comfyUrl}, but its WebSocket (/ws) did not open within ${timeoutMs} ms.`,
+        hint:
+          'A reverse proxy in front of ComfyUI must pass WebSocket upgrades on /ws (nginx: proxy_http_version 1.1 and the ' +
+          'Upgrade and Connection headers). `comfywire doctor` shows the socket\'s own error.',
+        context: { reason: `the WebSocket did not open within ${timeoutMs} ms` },
+      });
+    }
     throw new ComfyUnreachableError(this.config.comfyUrl, {
-      context: {
-        reason:
-          outcome === 'timeout'
-            ? `the WebSocket did not open within ${timeoutMs} ms`
-            : 'the connection to its WebSocket is closed (comfywire is shutting down, or it gave up reconnecting)',
-      },
+      context: { reason: 'the connection to its WebSocket is closed (comfywire is shutting down, or it gave up reconnecting)' },
     });
   }
 

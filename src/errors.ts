@@ -63,8 +63,9 @@ export class ConfigInvalidError extends ComfywireError {
 }
 
 export class ComfyUnreachableError extends ComfywireError {
-  constructor(url: string, options: ComfywireErrorOptions = {}) {
-    super('COMFY_UNREACHABLE', `ComfyUI is not reachable at ${url}.`, {
+  /** `message` replaces the generic one where more is known (HTTP answers, the socket does not). */
+  constructor(url: string, options: ComfywireErrorOptions & { message?: string } = {}) {
+    super('COMFY_UNREACHABLE', options.message ?? `ComfyUI is not reachable at ${url}.`, {
       hint:
         options.hint ??
         `Check that ComfyUI is running and listening there (it prints "To see the GUI go to: ..." on start), ` +

@@ -187,6 +187,11 @@ describe('Engine.waitUntilOpen (default: the request timeout, 30 s)', () => {
     expect(settledAt - probed.at).toBe(30 * S);
     expect(error).toBeInstanceOf(ComfyUnreachableError);
     expect(error).toMatchObject({ context: { reason: 'the WebSocket did not open within 30000 ms' } });
+    // HTTP answered: the message says the socket is what fails, and the hint where to look.
+    expect((error as ComfyUnreachableError).message).toBe(
+      `ComfyUI answers HTTP at ${sim.url}, but its WebSocket (/ws) did not open within 30000 ms.`,
+    );
+    expect((error as ComfyUnreachableError).hint).toMatch(/proxy .* WebSocket upgrades on \/ws/);
     sim.faults.unstallSockets();
   });
 
