@@ -392,7 +392,9 @@ suite('comfywire against a real ComfyUI (COMFYWIRE_REAL_COMFYUI_URL)', () => {
   scenario('5. a run-time failure (HarnessFail) is an isError result naming the node, class and exception', 5 * MIN, async (fig) => {
     const message = `boom from the real-ComfyUI suite ${Date.now()}`;
     const t0 = Date.now();
-    const r = await cw.call('generate_image', { workflow: 'harness-fail', params: { message } }, LONG_CALL);
+    // timeout_s: a busy peer can hold this prompt in its queue past the default 50 s wait, and the
+    // call would then answer with a handle; what is tested here is the failure's result.
+    const r = await cw.call('generate_image', { workflow: 'harness-fail', params: { message }, timeout_s: 1200 }, LONG_CALL);
     const ms = since(t0);
     expect(r.isError).toBe(true);
     const t = text(r);
