@@ -91,6 +91,7 @@ export interface JobState {
 
 /** What the reducer needs to know of the prompt: titles and class types for readable states. */
 export interface PromptContext {
+  /** Without a prototype (nullRecord): a node id read from a frame indexes entries only. */
   nodes: Record<string, { classType: string; title?: string; weight: number }>;
   totalWeight: number;
 }
@@ -146,7 +147,8 @@ export function initialJobState(promptId: string, submittedAt: number, workflow?
 }
 
 export function nodeRef(ctx: PromptContext, id: string, classType?: string): NodeRef {
-  const known = own(ctx.nodes, id) ?? own(ctx.nodes, id.split('.')[0] ?? id);
+  // ctx.nodes has no prototype (promptContext): a plain index reads entries only.
+  const known = ctx.nodes[id] ?? ctx.nodes[id.split('.')[0] ?? id];
   const ref: NodeRef = { id };
   const cls = classType ?? known?.classType;
   if (cls !== undefined) ref.classType = cls;
@@ -219,7 +221,7 @@ function computeFraction(state: Pick<JobState, 'nodes' | 'cachedNodes' | 'fracti
     progress.set(owner, Math.max(progress.get(owner) ?? 0, part));
   }
   let done = 0;
-  for (const [id, part] of progress) done += (own(ctx.nodes, id)?.weight ?? 0) * part;
+  for (const [id, part] of progress) done += (ctx.nodes[id]?.weight ?? 0) * part;
   return Math.max(state.fraction, Math.min(0.99, done / ctx.totalWeight));
 }
 

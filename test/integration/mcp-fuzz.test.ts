@@ -18,7 +18,6 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     stepDelayMs: 1,
-    env: { COMFYWIRE_GENERATE_RATE_PER_MIN: '0', COMFYWIRE_READ_RATE_PER_MIN: '0', COMFYWIRE_MAX_ACTIVE_JOBS: '0' },
     deps: {
       prepare: async (engine, request) => {
         await prepareGeneration(engine, request);

@@ -11,11 +11,8 @@ import { startHarness, textOf, type Harness } from './mcp-harness.js';
 let h: Harness;
 
 beforeAll(async () => {
-  // Rate limits off: this file makes many calls on purpose.
-  h = await startHarness({
-    stepDelayMs: 1,
-    env: { COMFYWIRE_GENERATE_RATE_PER_MIN: '0', COMFYWIRE_READ_RATE_PER_MIN: '0', COMFYWIRE_MAX_ACTIVE_JOBS: '0' },
-  });
+  // The harness turns the rate limits and the job cap off: these calls are many on purpose.
+  h = await startHarness({ stepDelayMs: 1 });
 });
 afterAll(async () => h.close());
 
