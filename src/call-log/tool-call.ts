@@ -45,13 +45,21 @@ export async function recordToolCall(call: ToolCall | undefined, tool: string, b
   return result;
 }
 
-function write(call: ToolCall, tool: string, started: number, outcome: Outcome): void {
+/** A call refused before any tool ran (the SDK's schema check): on record as refused, like the rest. */
+export function recordRefusedCall(ctx: ToolCallContext, tool: string, args: unknown): void {
+  const call = toolCall(ctx, args);
+  const now = Date.now();
+  // Refused on arrival: no time was spent on it.
+  if (call) write(call, tool, now, { status: 'refused', errorCode: 'PARAMETER_INVALID' }, now);
+}
+
+function write(call: ToolCall, tool: string, started: number, outcome: Outcome, now = Date.now()): void {
   const { args, ctx } = call;
   ctx.calls.write(
     callRecord({
       tool,
       status: outcome.status,
-      durationMs: Date.now() - started,
+      durationMs: now - started,
       workflow: outcome.workflow ?? args['workflow'],
       prompt: args['prompt'],
       promptId: outcome.promptId ?? args['prompt_id'],

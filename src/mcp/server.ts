@@ -3,8 +3,8 @@ import { prepareGeneration } from '../generation/prepare.js';
 import { redactorFor } from '../redact.js';
 import { VERSION } from '../version.js';
 import type { McpDeps, ToolContext } from './deps.js';
-import { guardEdges, type RefusedCall } from './edge-guard.js';
-import { callRecord } from '../call-log/record.js';
+import { guardEdges } from './edge-guard.js';
+import { recordRefusedCall } from '../call-log/tool-call.js';
 import { INSTRUCTIONS } from './instructions.js';
 import { redactOutgoing } from './redacting-transport.js';
 import { registerTools } from './tools/index.js';
@@ -40,7 +40,8 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
     tasks.withTasks({ instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } }),
   );
   // Before anything registers: the SDK's handlers for tools, prompts and resources are wrapped.
-  guardEdges(server, refusedCallRecorder(deps));
+  // Calls the SDK refuses on their arguments never reach a tool's guarded(): the call log hears of them here.
+  guardEdges(server, (tool, args) => recordRefusedCall(ctx, tool, args));
   registerTools(server, ctx);
   // Before the first completable prompt or template: the SDK's completion handler is wrapped.
   completeUnknownAsEmpty(server);
@@ -60,21 +61,3 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
   };
 }
 
-/** Calls the SDK refused on their arguments go to the call log as `refused`, like every other call. */
-function refusedCallRecorder(deps: McpDeps): RefusedCall | undefined {
-  const calls = deps.calls;
-  if (!calls) return undefined;
-  return (tool, args, _text) =>
-    calls.write(
-      callRecord({
-        tool,
-        status: 'refused',
-        durationMs: 0,
-        workflow: args['workflow'],
-        prompt: args['prompt'],
-        promptId: args['prompt_id'],
-        host: deps.config.comfyUrl,
-        errorCode: 'PARAMETER_INVALID',
-      }),
-    );
-}
