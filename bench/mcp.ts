@@ -73,7 +73,7 @@ export async function benchMcp(calls = 150, starts = 7): Promise<Figure[]> {
       name: 'process start -> tools/list answer, median',
       value: percentile(startups, 50),
       unit: 'ms',
-      target: { op: '<=', value: 300 },
+      target: { op: '<=', value: 200 },
       note: `node dist/comfywire.mjs serve, JSON-RPC on stdio; min ${Math.min(...startups).toFixed(0)} ms, max ${Math.max(...startups).toFixed(0)} ms over ${starts} starts`,
     },
   ];

@@ -4,8 +4,9 @@ import { parseEnv } from 'node:util';
 import { callLogFromConfig, type CallLog } from '../call-log/call-log.js';
 import { loadConfig, type Config } from '../config.js';
 import { Engine } from '../engine.js';
-import { createLogger, type Logger } from '../logger.js';
-import { redactorFor, type Redactor } from '../redact.js';
+import type { Logger } from '../logger.js';
+import type { Redactor } from '../redact.js';
+import { createRuntimeBase, type RuntimeBase } from './runtime-base.js';
 import type { Simulator } from '../simulator/index.js';
 
 /**
@@ -31,6 +32,8 @@ export interface RuntimeOptions {
   autoSimulate?: boolean;
   quiet?: boolean;
   overrides?: Record<string, string | undefined>;
+  /** Configuration and logger made already (the stdio server makes them before its first answer). */
+  base?: RuntimeBase;
 }
 
 /** True when the user named a ComfyUI (environment or .env), as opposed to relying on the default. */
@@ -56,9 +59,9 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
 }
 
 export async function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
-  let config = loadConfig(process.env, { overrides: options.overrides ?? {} });
-  const redact = redactorFor(config);
-  const logger = createLogger(options.quiet ? 'warn' : config.logLevel, { redact });
+  const base = options.base ?? createRuntimeBase(options);
+  let { config } = base;
+  const { redact, logger } = base;
   let simulate = options.simulate === true;
   if (!simulate && options.autoSimulate && !comfyUrlConfigured()) {
     if (!(await answers(config.comfyUrl, 1500))) {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'jsonc-parser';
 import { REPO_ROOT } from '../helpers/engine-harness.js';
 import { CLI, childEnv, runCli, type CliResult } from '../helpers/cli.js';
@@ -144,7 +144,10 @@ describe('comfywire install / uninstall (built CLI)', () => {
     /** Runs a copy of the built CLI laid out at `pkg` (node_modules/comfywire), with `bin` first on PATH. */
     function runCopy(pkg: string, bin: string | undefined, args: string[]): Promise<CliResult> {
       mkdirSync(join(pkg, 'dist'), { recursive: true });
-      copyFileSync(CLI, join(pkg, 'dist', 'comfywire.mjs'));
+      // The bin and the chunks it loads on demand (scripts/bundle.mjs).
+      for (const name of readdirSync(dirname(CLI)).filter((n) => n === 'comfywire.mjs' || /^chunk-.*\.mjs$/.test(n))) {
+        copyFileSync(join(dirname(CLI), name), join(pkg, 'dist', name));
+      }
       copyFileSync(join(REPO_ROOT, 'package.json'), join(pkg, 'package.json'));
       if (bin) {
         mkdirSync(bin, { recursive: true });

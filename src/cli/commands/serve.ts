@@ -38,55 +38,42 @@ export function serveCommand(): Command {
 }
 
 async function runServe(opts: ServeOptions): Promise<void> {
+  if (!opts.http) {
+    // stdio: what MCP clients launch and wait on; see serve-stdio.ts for the order of start-up.
+    const { serveStdio } = await import('../serve-stdio.js');
+    return serveStdio({ simulate: opts.simulate === true, overrides: outputOverride(opts.output) });
+  }
   const { createRuntime } = await import('../runtime.js');
   const { publishFeed } = await import('../../feed/feed-server.js');
   const runtime: Runtime = await createRuntime({ simulate: opts.simulate === true, overrides: outputOverride(opts.output) });
   const { engine, config, logger, calls } = runtime;
-  // The rate limits of this process, shared by the stdio server or by every HTTP session.
+  // The rate limits of this process, shared by every HTTP session.
   const { CallAdmission } = await import('../../mcp/rate-limit.js');
   const deps = { engine, config, logger, calls, admission: new CallAdmission(config.limits) };
   // Connect in the background: the server answers tools/list at once, and tools that need
   // ComfyUI report it unreachable with a hint if it is not there.
   engine.start();
-  const feed = await publishFeed(engine, logger, opts.http ? 'serve --http' : 'serve');
-  let stop: () => Promise<void>;
-  if (opts.http) {
-    const { startHttpServer } = await import('../../mcp/http/index.js');
-    const http = await startHttpServer({
-      deps,
-      host: opts.host ?? config.http.host,
-      port: opts.port ?? config.http.port,
-      ...(config.http.token ? { token: config.http.token } : {}),
-    }).catch(async (err: unknown) => {
-      // Refused bind (non-loopback without token, port taken): release the socket and the feed so
-      // the process exits with the error instead of lingering on ComfyUI retries.
-      await feed?.close().catch(() => undefined);
-      await runtime.close().catch(() => undefined);
-      throw err;
-    });
-    process.stderr.write(`comfywire MCP server on ${http.url} (ComfyUI: ${config.comfyUrl})\n`);
-    if (!config.http.token) process.stderr.write(`bearer token (shown once; set COMFYWIRE_HTTP_TOKEN to fix it): ${http.token}\n`);
-    stop = () => http.close();
-  } else {
-    // Loaded here, not at the top: other commands should not pay for the MCP SDK at start-up.
-    const { createServer } = await import('../../mcp/server.js');
-    const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-    const { server, cleanup } = createServer(deps);
-    const transport = new StdioServerTransport();
-    await server.connect(transport);
-    logger.info(`comfywire MCP server on stdio (ComfyUI: ${config.comfyUrl})`);
-    stop = async () => {
-      await cleanup();
-      await server.close();
-    };
-    // The client closing stdin is how stdio servers are told to go.
-    process.stdin.once('end', () => void shutdown());
-  }
+  const feed = await publishFeed(engine, logger, 'serve --http');
+  const { startHttpServer } = await import('../../mcp/http/index.js');
+  const http = await startHttpServer({
+    deps,
+    host: opts.host ?? config.http.host,
+    port: opts.port ?? config.http.port,
+    ...(config.http.token ? { token: config.http.token } : {}),
+  }).catch(async (err: unknown) => {
+    // Refused bind (non-loopback without token, port taken): release the socket and the feed so
+    // the process exits with the error instead of lingering on ComfyUI retries.
+    await feed?.close().catch(() => undefined);
+    await runtime.close().catch(() => undefined);
+    throw err;
+  });
+  process.stderr.write(`comfywire MCP server on ${http.url} (ComfyUI: ${config.comfyUrl})\n`);
+  if (!config.http.token) process.stderr.write(`bearer token (shown once; set COMFYWIRE_HTTP_TOKEN to fix it): ${http.token}\n`);
   let stopping = false;
   const shutdown = async () => {
     if (stopping) return;
     stopping = true;
-    await stop().catch(() => undefined);
+    await http.close().catch(() => undefined);
     await feed?.close().catch(() => undefined);
     await runtime.close().catch(() => undefined);
     process.exit(0);

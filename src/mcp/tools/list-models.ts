@@ -35,9 +35,10 @@ const config = {
 };
 
 export function registerListModelsTool(server: McpServer, ctx: ToolContext): void {
-  const client = ctx.engine.comfy;
   server.registerTool(LIST_MODELS, config, async ({ folder }) =>
     guarded(ctx, LIST_MODELS, async () => {
+      // Read at call time: the stdio server is registered before its engine is made.
+      const client = ctx.engine.comfy;
       if (folder === undefined) {
         const folders = await client.listModelFolders();
         return okResult(`Model folders (${folders.length}): ${folders.join(', ')}\nCall list_models with folder to see the files.`, { folders });
