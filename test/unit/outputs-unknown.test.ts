@@ -13,8 +13,12 @@ import { initialJobState, promptContext, reduceJob, type JobState } from '../../
  * history error), and what to do. History that answers with no outputs is still "no files".
  */
 
-beforeEach(() => jest.useFakeTimers());
-afterEach(() => jest.useRealTimers());
+beforeEach(() => {
+  jest.useFakeTimers();
+});
+afterEach(() => {
+  jest.useRealTimers();
+});
 
 const ctx = promptContext(undefined);
 /** Succeeded on the socket; its `executed` frames never arrived. */
@@ -57,7 +61,7 @@ it('history without an entry: unknown as well', async () => {
 });
 
 it('history readable and empty: it produced no files, as before', async () => {
-  const final = await settle(deps(async () => ({ outputs: {}, status: { status_str: 'success', completed: true, messages: [] } })));
+  const final = await settle(deps(async () => ({ prompt: [], outputs: {}, status: { status_str: 'success', completed: true, messages: [] } })));
   expect(final.outputsUnknown).toBeUndefined();
   expect(jobText(await jobView(final, DIAG, { ours: true }))).toMatch(/It produced no files\./);
 });
