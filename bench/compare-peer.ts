@@ -36,6 +36,7 @@ export interface PeerOptions {
   timeoutMs?: number;
   /** Starts `npm <args>`; a test passes a fake. */
   runNpm?: (args: string[]) => InstallProcess;
+  log?: (line: string) => void;
 }
 
 const SPEC = `${PEER_NAME}@${PEER_VERSION}`;
@@ -72,6 +73,7 @@ export async function ensurePeer(options: PeerOptions = {}): Promise<PeerInstall
   const partial = `${folder}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
+  options.log?.(`installing ${SPEC} into ${folder} (once: later runs reuse it)...`);
   const args = ['install', '--prefix', partial, SPEC, '--no-audit', '--no-fund', '--loglevel=error'];
   const failure = await runInstall((options.runNpm ?? defaultRunNpm)(args), options.timeoutMs ?? PEER_INSTALL_TIMEOUT_MS);
   if (failure) {
