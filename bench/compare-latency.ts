@@ -24,17 +24,21 @@ import { between, median, p95, seededRandom, type ComparisonRow } from './compar
  * The clock starts when the execution_success frame reaches a socket in this process: for
  * comfywire its own socket, before its listener runs; for the baseline, which has no socket, a
  * watcher opened under the client_id it submits with. Both are the moment the simulator sent
- * the frame plus one loopback hop. Render times are drawn at random (steps × step delay), the
- * same for both sides of a pair, so the baseline's poll phase is not aligned with the end of the
- * render. Runs alternate (ABBA), and every run's outputs are checked against the simulator's files.
+ * the frame plus one loopback hop. Render times are drawn at random over one poll period (steps
+ * and step delay), the same for both sides of a pair: the baseline polls from its submit, so a
+ * fixed render time would fix its wait too; this way the render ends anywhere in the period. Runs alternate (ABBA), and every run's outputs are checked against the simulator's files.
  */
 
 export interface LatencyOptions {
   runs: number;
   pollMs?: number;
-  /** Range of HarnessSlowProgress steps and of its per-step delay; the render is their product. */
+  /**
+   * Range the render time is drawn from, uniformly; default one poll period wide (50 ms to
+   * 50 ms + pollMs), so where the render ends within the baseline's poll period is uniform too.
+   */
+  renderMs?: [number, number];
+  /** Range of HarnessSlowProgress steps; the step delay is the render time divided by them. */
   steps?: [number, number];
-  delayMs?: [number, number];
   seed?: number;
   log?: (line: string) => void;
 }
@@ -106,8 +110,8 @@ async function verifyOutputs(sim: Simulator, side: string, promptId: string, hel
 
 export async function compareLatency(options: LatencyOptions): Promise<LatencyComparison> {
   const pollMs = options.pollMs ?? BASELINE_POLL_MS;
-  const [minSteps, maxSteps] = options.steps ?? [2, 8];
-  const [minDelay, maxDelay] = options.delayMs ?? [20, 140];
+  const [minRender, maxRender] = options.renderMs ?? [50, 50 + pollMs];
+  const [minSteps, maxSteps] = options.steps ?? [2, 10];
   const random = seededRandom(options.seed ?? 10);
   const log = options.log ?? (() => undefined);
   const sim = await startSimulator({ port: 0 });
@@ -166,7 +170,7 @@ export async function compareLatency(options: LatencyOptions): Promise<LatencyCo
     result.verified = { comfywire: 0, baseline: 0 };
     for (let i = 0; i < options.runs; i++) {
       const steps = between(random, minSteps, maxSteps);
-      const delayMs = between(random, minDelay, maxDelay);
+      const delayMs = Math.max(1, Math.round(between(random, minRender, maxRender) / steps));
       result.renderMs.push(steps * delayMs);
       // ABBA: neither side always runs right after the other's.
       if (i % 2 === 0) {
@@ -188,7 +192,7 @@ export async function compareLatency(options: LatencyOptions): Promise<LatencyCo
   }
 
   const against = `polls /history every ${pollMs} ms`;
-  const note = `${options.runs} alternating runs each; renders ${Math.min(...result.renderMs)}-${Math.max(...result.renderMs)} ms (64×64 PNG); ` +
+  const note = `${options.runs} alternating runs each; renders drawn at random, ${Math.min(...result.renderMs)}-${Math.max(...result.renderMs)} ms (64×64 PNG); ` +
     'execution_success -> outputs on disk; comfywire = engine + MCP server + SDK client (in-memory transport), with its inline preview';
   result.rows = [
     { measure: 'completion latency, p50', ours: median(result.comfywire), against, theirs: median(result.baseline), note },

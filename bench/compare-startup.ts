@@ -119,22 +119,32 @@ export async function compareStartup(options: {
   const mine: StartAndClose[] = [];
   const theirs: StartAndClose[] = [];
   const against = peer.label;
+  let other = 'skipped' in peer ? undefined : peer;
   let skipped = 'skipped' in peer ? peer.skipped : undefined;
+  /** One start of the peer; a failure ends its part (the note says which run), ours goes on. */
+  const startPeer = async (when: string): Promise<StartAndClose | undefined> => {
+    if (!other) return undefined;
+    try {
+      return await timeStartAndClose(other, env);
+    } catch (err) {
+      skipped = `the peer failed ${when}: ${(err as Error).message.slice(0, 300)}`;
+      other = undefined;
+      return undefined;
+    }
+  };
   await timeStartAndClose(ours, env);
-  if (!skipped && !('skipped' in peer)) {
-    await timeStartAndClose(peer, env).catch((err: Error) => (skipped = `the peer failed to start: ${err.message.slice(0, 300)}`));
-  }
+  await startPeer('to start');
   for (let i = 0; i < runs; i++) {
-    const order = i % 2 === 0 ? ['ours', 'peer'] : ['peer', 'ours'];
-    for (const side of order) {
-      if (side === 'ours') mine.push(await timeStartAndClose(ours, env));
-      else if (!skipped && !('skipped' in peer)) {
-        try {
-          theirs.push(await timeStartAndClose(peer, env));
-        } catch (err) {
-          skipped = `the peer failed on run ${i + 1}: ${(err as Error).message.slice(0, 300)}`;
-        }
-      }
+    const peerRun = async (): Promise<void> => {
+      const r = await startPeer(`on run ${i + 1}`);
+      if (r) theirs.push(r);
+    };
+    if (i % 2 === 0) {
+      mine.push(await timeStartAndClose(ours, env));
+      await peerRun();
+    } else {
+      await peerRun();
+      mine.push(await timeStartAndClose(ours, env));
     }
     const their = theirs.length === i + 1 ? `, ${against} ${theirs[i]!.exitMs.toFixed(0)} ms` : '';
     log(`start-up run ${i + 1}/${runs}: ${ours.label} ${mine.at(-1)!.exitMs.toFixed(0)} ms${their}`);

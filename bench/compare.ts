@@ -35,7 +35,7 @@ const DEFAULT_CLI = fileURLToPath(new URL('../comfywire.mjs', import.meta.url));
 export async function runComparison(options: CompareOptions = {}): Promise<CompareResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   log('compare: completion latency (comfywire vs /history polling)...');
-  const latency = await compareLatency({ runs: options.latencyRuns ?? 20, pollMs: options.pollMs, log });
+  const latency = await compareLatency({ runs: options.latencyRuns ?? 30, pollMs: options.pollMs, log });
 
   log(`compare: start-up (comfywire vs ${PEER_NAME}@${PEER_VERSION})...`);
   const peerInstall = options.peer === false ? { ok: false as const, note: 'left out by the caller' } : await ensurePeer({ log, ...options.peer });
