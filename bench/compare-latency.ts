@@ -114,7 +114,9 @@ export async function compareLatency(options: LatencyOptions): Promise<LatencyCo
   const [minSteps, maxSteps] = options.steps ?? [2, 10];
   const random = seededRandom(options.seed ?? 10);
   const log = options.log ?? (() => undefined);
-  const sim = await startSimulator({ port: 0 });
+  // History written 2 ms after the terminal frame, as recorded on a real ComfyUI 0.3.64 (0-3 ms); the
+  // simulator's default 25 ms widens that race for tests and would add to both sides' figures here.
+  const sim = await startSimulator({ port: 0, historyWriteDelayMs: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'comfywire-bench-compare-'));
   writeTemplate(dir);
   const arrivals = new Map<string, number>();
