@@ -29,14 +29,18 @@ export async function benchDownloadRss(megabytes = 500): Promise<Figure[]> {
   await once(small, 'finish');
 
   const sim = spawn(process.execPath, [CLI, 'simulate', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let url: string | undefined;
-  let log = '';
-  for await (const data of sim.stderr!) {
-    log += String(data);
-    url = /listening on (http:\/\/[^\s]+)/.exec(log)?.[1];
-    if (url) break;
-  }
-  if (!url) throw new Error(`simulator did not start: ${log}`);
+  // Read stderr to the end, not just to the "listening" line: leaving the loop would close the
+  // pipe, and the simulator's next lines (it prints three) would then end it with EPIPE, now and then.
+  const url = await new Promise<string>((resolve, reject) => {
+    let log = '';
+    sim.stderr!.on('data', (data: Buffer) => {
+      if (log.length > 10_000) return;
+      log += String(data);
+      const found = /listening on (http:\/\/[^\s]+)/.exec(log)?.[1];
+      if (found) resolve(found);
+    });
+    sim.once('exit', () => reject(new Error(`simulator did not start: ${log}`)));
+  });
 
   const client = new ComfyClient({ baseUrl: url, auth: { kind: 'none' }, clientId: 'bench', requestTimeoutMs: 120_000 });
   // Warm up with a 64 MB file: the first download loads the HTTP and file code and grows V8's young

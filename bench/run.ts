@@ -14,6 +14,13 @@ const sections: Array<[string, () => Promise<Figure[]>]> = [
   ['http-sessions', async () => (await import('./http-sessions.js')).benchHttpSessions()],
 ];
 
+// --compare: comfywire side by side with the alternatives (bench/compare.ts), a table of its own.
+if (process.argv.includes('--compare')) {
+  const { runComparison } = await import('./compare.js');
+  process.stdout.write(`${(await runComparison()).table}\n`);
+  process.exit(0);
+}
+
 const only = process.argv.slice(2);
 const figures: Figure[] = [];
 for (const [name, run] of sections) {
