@@ -14,6 +14,7 @@ import { createTaskSupport } from './tasks/index.js';
 import { shutdownFanOut } from './shutdown.js';
 import { CallAdmission } from './rate-limit.js';
 import { completeUnknownAsEmpty } from './completions.js';
+import { lazySchemaValidator } from './lazy-schema-validator.js';
 
 export type { McpDeps, ToolContext } from './deps.js';
 
@@ -37,7 +38,11 @@ export function createServer(deps: McpDeps): { server: McpServer; cleanup: () =>
   };
   const server = new McpServer(
     { name: 'comfywire', title: 'comfywire: ComfyUI for coding agents', version: VERSION },
-    tasks.withTasks({ instructions: INSTRUCTIONS(deps.config.toolWaitS), capabilities: { logging: {} } }),
+    tasks.withTasks({
+      instructions: INSTRUCTIONS(deps.config.toolWaitS),
+      capabilities: { logging: {} },
+      jsonSchemaValidator: lazySchemaValidator,
+    }),
   );
   // Before anything registers: the SDK's handlers for tools, prompts and resources are wrapped.
   // Calls the SDK refuses on their arguments never reach a tool's guarded(): the call log hears of them here.
