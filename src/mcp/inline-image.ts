@@ -98,3 +98,40 @@ function toInline(out: { data: Buffer; info: sharpType.OutputInfo }): InlineImag
     bytes: out.data.length,
   };
 }
+
+/** The preview encoder: not touched yet, being warmed up, or ready at full speed. */
+export type EncoderState = 'cold' | 'warming' | 'warm';
+
+let encoderState: EncoderState = 'cold';
+let warmUp: Promise<void> | undefined;
+
+export function previewEncoderState(): EncoderState {
+  return encoderState;
+}
+
+/**
+ * The first preview of a process pays for loading libvips and running its codecs once, about
+ * 100 ms (on top of the few ms a preview takes): generate_image calls this as it submits a job it
+ * will wait for, so that cost lands while ComfyUI renders, not between the end of the run and the
+ * answer, and never on start-up. Never rejects; a failed warm-up is tried again next time (the real
+ * preview then reports the error).
+ */
+export function warmPreviewEncoder(): Promise<void> {
+  if (warmUp) return warmUp;
+  encoderState = 'warming';
+  const run = async () => {
+    const sharp = await loadSharp();
+    const tiny = await sharp({ create: { width: 8, height: 8, channels: 4, background: '#808080' } }).png().toBuffer();
+    await inlineImage(tiny);
+  };
+  warmUp = run().then(
+    () => {
+      encoderState = 'warm';
+    },
+    () => {
+      encoderState = 'cold';
+      warmUp = undefined;
+    },
+  );
+  return warmUp;
+}
