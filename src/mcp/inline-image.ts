@@ -111,10 +111,10 @@ export function previewEncoderState(): EncoderState {
 
 /**
  * The first preview of a process pays for loading libvips and running its codecs once, about
- * 100 ms (on top of the few ms a preview takes): generate_image calls this as it submits a job it
- * will wait for, so that cost lands while ComfyUI renders, not between the end of the run and the
- * answer, and never on start-up. Never rejects; a failed warm-up is tried again next time (the real
- * preview then reports the error).
+ * 100 ms on top of the few ms a preview takes, and loading holds the event loop all that time.
+ * preview-warmup.ts calls this once the server is up and idle, so the cost lands neither on
+ * start-up nor between a job's end and its answer (nor on a running job's progress). Never
+ * rejects; a failed warm-up is tried again next time (the real preview then reports the error).
  */
 export function warmPreviewEncoder(): Promise<void> {
   if (warmUp) return warmUp;

@@ -1,47 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
+import { Engine } from '../../src/engine.js';
+import { silentLogger } from '../../src/logger.js';
 import { previewEncoderState } from '../../src/mcp/inline-image.js';
-import { startHarness, type Harness } from './mcp-harness.js';
-import { eventually, until } from '../helpers/wait.js';
+import { warmPreviewsOnceConnected } from '../../src/mcp/preview-warmup.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { until } from '../helpers/wait.js';
 
 /**
- * The inline preview's encoder (sharp: libvips loaded, its codecs run once) costs tens of
- * milliseconds the first time. A generate_image call that waits for its job warms it while the
- * job is queued or running, so the first result of a fresh server does not pay for it after the
- * render; a call that does not wait builds no preview and leaves sharp unloaded.
- * (This file's own module registry: nothing else in it loads sharp.)
+ * The inline previews' encoder (sharp: libvips loaded, its codecs run once) costs ~100 ms the first
+ * time and holds the event loop meanwhile. The server warms it once the engine hears from ComfyUI,
+ * without any tool call, and not before: not on start-up. (This file's own module registry:
+ * nothing else in it loads sharp.)
  */
 
-let h: Harness;
+let sim: Simulator;
+let dir: string;
+let engine: Engine;
 beforeAll(async () => {
-  h = await startHarness({ stepDelayMs: 0 });
+  sim = await startSimulator({ port: 0, stepDelayMs: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'comfywire-warmup-'));
+  const config = loadConfig({}, { envFile: join(dir, 'none.env'), overrides: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: dir, COMFYWIRE_FEED: 'off' } });
+  engine = new Engine({ config, logger: silentLogger() });
 });
-afterAll(async () => h.close());
+afterAll(async () => {
+  await engine.close();
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const SMALL = { prompt: 'a lighthouse', steps: 1, width: 64, height: 64 };
-
-test('a call that does not wait builds no preview and leaves the encoder cold', async () => {
-  const r = await h.call('generate_image', { ...SMALL, wait: false });
-  expect(r.isError).toBeFalsy();
-  const id = (r.structuredContent as { prompt_id: string }).prompt_id;
-  await h.engine.job(id)?.done;
+test('the encoder stays cold until the engine is connected, then warms with no call made', async () => {
+  const warming = warmPreviewsOnceConnected(engine);
+  // Nothing has come from ComfyUI yet (the engine is not even started): start-up pays nothing.
+  await new Promise((r) => setImmediate(r));
   expect(previewEncoderState()).toBe('cold');
-});
-
-test('a waiting call warms the encoder while its job is still queued, and the result has its preview', async () => {
-  h.sim.faults.pauseWorker();
-  const call = h.call('generate_image', SMALL);
-  // Should the test fail before it reads the call's outcome, the harness closing must not turn
-  // the pending call into an unhandled rejection.
-  call.catch(() => undefined);
-  try {
-    const job = await eventually(() => h.engine.inFlight()[0]);
-    expect(job.state.status).toBe('queued');
-    await until(() => previewEncoderState() === 'warm');
-    // Still queued: the warm-up did not wait for the job's end.
-    expect(job.state.status).toBe('queued');
-  } finally {
-    h.sim.faults.resumeWorker();
-  }
-  const r = await call;
-  expect(r.isError).toBeFalsy();
-  expect(r.content.filter((c) => c.type === 'image')).toHaveLength(1);
+  engine.start();
+  await engine.waitUntilOpen();
+  await until(() => previewEncoderState() === 'warm');
+  // Once per process: the subscription ended with the first frame.
+  expect(warming.closed).toBe(true);
 });

@@ -6,7 +6,6 @@ import { PromptRejectedError, describeError } from '../../errors.js';
 import type { TrackedJob } from '../../../streams/job-tracker.js';
 import type { ToolContext } from '../deps.js';
 import { allowedImage } from '../allowed-paths.js';
-import { warmPreviewEncoder } from '../inline-image.js';
 import { checkJobCap } from '../../jobs/job-cap.js';
 import { jobText } from '../job-text.js';
 import { jobView } from '../job-view.js';
@@ -68,9 +67,6 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   }
   logger.info(`generate_image: submitted ${job.promptId} (${prepared.templateName})`);
   options.hooks?.onSubmitted?.(job.promptId);
-  // The answer will carry previews: get the encoder ready while ComfyUI renders. After the
-  // submission, not before: loading libvips holds the event loop for tens of milliseconds.
-  if (args.wait) void warmPreviewEncoder();
 
   // Notifications go out one after another, in state order; the final one joins the same chain.
   const send = progressSender(extra);
