@@ -11,6 +11,8 @@ const sections: Array<[string, () => Promise<Figure[]>]> = [
   ['latency', async () => (await import('./latency.js')).benchLatency()],
   ['download', async () => (await import('./download-rss.js')).benchDownloadRss()],
   ['mcp', async () => (await import('./mcp.js')).benchMcp()],
+  ['mcp-image', async () => (await import('./mcp-image.js')).benchMcpImage()],
+  ['mcp-image-real', async () => (await import('./mcp-image.js')).benchMcpImageReal()],
   ['http-sessions', async () => (await import('./http-sessions.js')).benchHttpSessions()],
 ];
 

@@ -40,13 +40,19 @@ export async function serveStdio(options: { simulate: boolean; overrides: Record
 
   let started: Promise<{ runtime: Runtime; feed: { close(): Promise<void> } | undefined }> | undefined;
   const startRuntime = async (reason: string) => {
-    const [runtime, { publishFeed }] = await Promise.all([early ?? loadRuntime(), import('../feed/feed-server.js')]);
+    const [runtime, { publishFeed }, { warmPreviewsOnceConnected }] = await Promise.all([
+      early ?? loadRuntime(),
+      import('../feed/feed-server.js'),
+      import('../mcp/preview-warmup.js'),
+    ]);
     logger.debug(`runtime started (${reason})`);
     engine.bind(runtime.engine);
     made(runtime.engine);
     calls?.bind(runtime.calls);
     // Connect in the background: tools that need ComfyUI report it unreachable with a hint if it is not there.
     runtime.engine.start();
+    // Sharp (the inline previews) loads once the socket is up, in the background: see preview-warmup.ts.
+    warmPreviewsOnceConnected(runtime.engine);
     const feed = await publishFeed(runtime.engine, logger, 'serve');
     gate.open();
     return { runtime, feed };

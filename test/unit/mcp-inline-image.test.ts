@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
-import { INLINE_MAX_BYTES, INLINE_MAX_EDGE, inlineImage } from '../../src/mcp/inline-image.js';
+import { INLINE_MAX_BYTES, INLINE_MAX_EDGE, inlineImage, previewEncoderState, warmPreviewEncoder } from '../../src/mcp/inline-image.js';
 
 /** Noise is the worst case for a JPEG encoder: it forces the quality and size steps. */
 async function noisePng(width: number, height: number, channels: 3 | 4 = 3): Promise<Buffer> {
@@ -34,5 +34,15 @@ describe('inlineImage', () => {
 
   it('returns undefined for bytes that are not an image', async () => {
     expect(await inlineImage(Buffer.from('not an image'))).toBeUndefined();
+  });
+
+  it('warms the encoder once, however many calls ask at the same time', async () => {
+    expect(previewEncoderState()).toBe('cold');
+    const first = warmPreviewEncoder();
+    expect(warmPreviewEncoder()).toBe(first);
+    expect(previewEncoderState()).toBe('warming');
+    await first;
+    expect(previewEncoderState()).toBe('warm');
+    expect(warmPreviewEncoder()).toBe(first);
   });
 });

@@ -53,6 +53,8 @@ async function runServe(opts: ServeOptions): Promise<void> {
   // Connect in the background: the server answers tools/list at once, and tools that need
   // ComfyUI report it unreachable with a hint if it is not there.
   engine.start();
+  // Sharp (the inline previews) loads once the socket is up, in the background: see preview-warmup.ts.
+  (await import('../../mcp/preview-warmup.js')).warmPreviewsOnceConnected(engine);
   const feed = await publishFeed(engine, logger, 'serve --http');
   const { startHttpServer } = await import('../../mcp/http/index.js');
   const http = await startHttpServer({
