@@ -63,6 +63,12 @@ function releasedOrAborted(released: Promise<void>, signal: AbortSignal): Promis
   return Promise.race([released, new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })))]);
 }
 
+/**
+ * Where a POST /prompt's connection breaks: before the prompt is queued (it never reached the
+ * queue), or after (queued, but the answer is lost on the way back).
+ */
+export type PromptPostBreak = 'before_queueing' | 'after_queueing';
+
 /** How /view misbehaves: trickling the file, or sending far more than the file. */
 export type ViewFault =
   | { kind: 'trickle'; bytesPerChunk: number; everyMs: number }
@@ -76,6 +82,7 @@ export class SimulatorFaults {
   private stepHolds: StepHold[] = [];
   private view: ViewFault | undefined;
   private outcomeHolds = new Map<string, PendingHold>();
+  private promptBreaks: PromptPostBreak[] = [];
   private viewHolds: Array<PendingHold & { afterBytes: number }> = [];
   private historyDelayMs = 0;
 
@@ -213,7 +220,7 @@ export class SimulatorFaults {
 
   /**
    * The next GET /view (one request only) sends its headers and the first `afterBytes` bytes of
-   * the file, then waits until release() (or until the client goes away) before the rest: a
+   * the file (never the last byte), then waits until release() (or until the client goes away) before the rest: a
    * download caught in the middle, for a test to cut the connection there.
    */
   holdView(afterBytes: number): Hold {
@@ -232,6 +239,19 @@ export class SimulatorFaults {
   /** Internal: the hold the next /view takes, if any (each is taken once). */
   takeViewHold(): { afterBytes: number; reached(): void; released: Promise<void> } | undefined {
     return this.viewHolds.shift();
+  }
+
+  /**
+   * The next POST /prompt (one request only) has its connection reset instead of an answer,
+   * before or after its prompt is queued: a network that drops at the worst moment.
+   */
+  breakNextPromptPost(when: PromptPostBreak): void {
+    this.promptBreaks.push(when);
+  }
+
+  /** Internal: the break the next POST /prompt takes, if any. */
+  takePromptBreak(): PromptPostBreak | undefined {
+    return this.promptBreaks.shift();
   }
 
   /** Send a raw (e.g. malformed) text or binary frame to every connected socket. */

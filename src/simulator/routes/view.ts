@@ -115,13 +115,17 @@ async function sendFaulty(res: ServerResponse, data: Buffer, fault: ViewFault): 
   });
 }
 
-/** The first `afterBytes` bytes, then nothing until the hold is released (or the client left), then the rest. */
+/**
+ * The first `afterBytes` bytes (at least the last byte is always held back), then nothing until
+ * the hold is released (or the client left), then the rest.
+ */
 async function sendHeld(res: ServerResponse, data: Buffer, hold: { afterBytes: number; reached(): void; released: Promise<void> }): Promise<void> {
   const closed = new Promise<void>((resolve) => res.on('close', () => resolve()));
-  res.write(data.subarray(0, hold.afterBytes));
+  const first = Math.max(0, Math.min(hold.afterBytes, data.length - 1));
+  res.write(data.subarray(0, first));
   hold.reached();
   await Promise.race([hold.released, closed]);
-  if (!res.destroyed) res.end(data.subarray(hold.afterBytes));
+  if (!res.destroyed) res.end(data.subarray(first));
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<void> {
