@@ -51,7 +51,10 @@ export function declaredTooLarge(ref: FileRef, url: string, declared: number, ma
 export class DownloadGuard {
   readonly signal: AbortSignal;
   failure: DownloadFailedError | undefined;
+  /** Bytes received over every try of this file (the throughput counts them all). */
   received = 0;
+  /** Bytes of the current try's body (the size cap applies to one body). */
+  private bodyBytes = 0;
   private readonly controller = new AbortController();
   private readonly startedAt = Date.now();
   private readonly timers: Array<ReturnType<typeof setTimeout>> = [];
@@ -73,12 +76,18 @@ export class DownloadGuard {
     if (limits.minBytesPerS > 0) this.later(THROUGHPUT_GRACE_MS, () => this.checkThroughput());
   }
 
+  /** A new response body begins (the first try, or a retry after a broken connection). */
+  newAttempt(): void {
+    this.bodyBytes = 0;
+  }
+
   /** Counts the body's bytes on their way to disk; past the cap it fails the download. */
   counter(): Transform {
     return new Transform({
       transform: (chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) => {
         this.received += chunk.length;
-        if (this.received > this.limits.maxBytes) {
+        this.bodyBytes += chunk.length;
+        if (this.bodyBytes > this.limits.maxBytes) {
           const error = this.fail(this.streamedTooLarge());
           done(error);
           return;
@@ -138,10 +147,10 @@ export class DownloadGuard {
   private streamedTooLarge(): DownloadFailedError {
     return new DownloadFailedError(
       `ComfyUI sent more than the ${mb(this.limits.maxBytes)} limit per file (COMFYWIRE_DOWNLOAD_MAX_MB) for ${describeRef(this.ref)}; ` +
-        `stopped after ${n(this.received)} bytes. The partial file was removed.`,
+        `stopped after ${n(this.bodyBytes)} bytes. The partial file was removed.`,
       {
         hint: "Raise COMFYWIRE_DOWNLOAD_MAX_MB if files this large are expected, or take the file from ComfyUI's output folder directly.",
-        context: { url: this.url, reason: 'too_large', maxBytes: this.limits.maxBytes, bytesReceived: this.received },
+        context: { url: this.url, reason: 'too_large', maxBytes: this.limits.maxBytes, bytesReceived: this.bodyBytes },
       },
     );
   }

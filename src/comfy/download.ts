@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileRef } from '../../streams/messages.js';
 import { CancelledError, ComfywireError, DownloadFailedError } from '../errors.js';
 import type { ComfyHttp } from './http.js';
-import { errorCode } from './http-errors.js';
+import { CONNECTION_CODES, errorCode } from './http-errors.js';
 import { DownloadGuard, NO_DOWNLOAD_LIMITS, declaredTooLarge, describeRef, type DownloadLimits } from './download-limits.js';
 import { assertRealDirInside, safeTarget } from './safe-path.js';
 
@@ -92,6 +92,14 @@ export interface DownloadOptions {
   limits?: DownloadLimits | undefined;
 }
 
+/**
+ * A download whose connection broke (reset, closed before the last byte) is tried again this
+ * many times, from the start into a fresh temp file, after DOWNLOAD_RETRY_DELAY_MS, then twice
+ * and four times that (0.25, 0.5, 1 s). The file's limits (deadline, throughput) span every try.
+ */
+export const DOWNLOAD_RETRIES = 3;
+export const DOWNLOAD_RETRY_DELAY_MS = 250;
+
 export async function downloadFile(
   http: ComfyHttp,
   ref: FileRef,
@@ -104,11 +112,46 @@ export async function downloadFile(
   const limits = opts.limits ?? NO_DOWNLOAD_LIMITS;
   // From the request on: the deadline covers the wait for headers too.
   const guard = new DownloadGuard(ref, url, limits, opts.signal);
+  const target: Target = { ref, url, query, dir, name, destDir, limits, caller: opts.signal };
   try {
-    return await fetchInto(http, guard, { ref, url, query, dir, name, destDir, limits, caller: opts.signal });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetchInto(http, guard, target);
+      } catch (error) {
+        if (!(error instanceof DownloadFailedError && error.context['broken'] === true)) throw error;
+        if (attempt >= DOWNLOAD_RETRIES) throw gaveUp(error, attempt + 1);
+        await pause(DOWNLOAD_RETRY_DELAY_MS * 2 ** attempt, guard.signal).catch(() => {
+          throw guard.failure ?? ourReason(target.caller) ?? new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { context: { url } });
+        });
+      }
+    }
   } finally {
     guard.stop();
   }
+}
+
+/** A wait on the global timers (a test's fake clock moves it), cut short by the signal. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
+function gaveUp(last: DownloadFailedError, tries: number): DownloadFailedError {
+  return new DownloadFailedError(`${last.message} Tried ${tries} times; no partial file was kept.`, {
+    cause: last,
+    hint: last.hint ?? 'The connection to ComfyUI keeps breaking. Check the network in between, then ask for the job status again to retry.',
+    context: { ...last.context, tries },
+  });
 }
 
 /** A reason of ours (the job timeout, say) tells better than "cancelled" why the file is missing. */
@@ -135,6 +178,7 @@ async function fetchInto(http: ComfyHttp, guard: DownloadGuard, t: Target): Prom
   } catch (error) {
     throw guard.failure ?? ourReason(t.caller) ?? error;
   }
+  guard.newAttempt();
   const { status, body, headers } = response;
   if (status === 404) {
     discard(body);
@@ -155,6 +199,8 @@ async function fetchInto(http: ComfyHttp, guard: DownloadGuard, t: Target): Prom
     await assertRealDirInside(t.destDir, t.dir);
     await pipeline(body, guard.counter(), createWriteStream(tmp, { flags: 'wx' }), { signal: guard.signal });
     const { size } = await stat(tmp);
+    // A body that ended short of its Content-Length is a broken connection, never a file.
+    if (Number.isFinite(declared) && size !== declared) throw truncated(ref, url, size, declared);
     return { path: await placeWithoutOverwrite(tmp, t.dir, t.name), bytes: size };
   } catch (error) {
     discard(body);
@@ -165,11 +211,20 @@ async function fetchInto(http: ComfyHttp, guard: DownloadGuard, t: Target): Prom
       throw ourReason(t.caller) ?? new CancelledError(`The download of ${describeRef(ref)} was cancelled.`, { cause: error, context: { url } });
     }
     if (error instanceof ComfywireError) throw error;
-    if (errorCode(error) === 'UND_ERR_BODY_TIMEOUT') throw idleTimeout(ref, url, http.timeoutMs, received, error);
+    const code = errorCode(error);
+    if (code === 'UND_ERR_BODY_TIMEOUT') throw idleTimeout(ref, url, http.timeoutMs, received, error);
+    const broken = code !== undefined && CONNECTION_CODES.has(code);
     throw new DownloadFailedError(`Downloading ${describeRef(ref)} from ${url} failed: ${(error as Error).message}`, {
       cause: error,
       hint: 'The connection broke or the disk refused the write; check free space and permissions of the destination, then retry.',
-      context: { url, destDir: t.destDir },
+      context: { url, destDir: t.destDir, bytesReceived: received, ...(broken ? { broken: true } : {}) },
     });
   }
+}
+
+function truncated(ref: FileRef, url: string, size: number, declared: number): DownloadFailedError {
+  return new DownloadFailedError(`ComfyUI's answer for ${describeRef(ref)} ended after ${size} of its ${declared} bytes.`, {
+    hint: 'The connection broke in the middle of the file; ask for the job status again to retry.',
+    context: { url, reason: 'truncated', bytesReceived: size, contentLength: declared, broken: true },
+  });
 }

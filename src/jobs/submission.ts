@@ -5,6 +5,7 @@ import { PromptRejectedError } from '../errors.js';
 import type { CancelOutcome, SubmitOptions } from '../engine-api.js';
 import { accepted, dequeued } from '../../streams/job-facts.js';
 import { checkJobCap } from './job-cap.js';
+import { postPrompt } from './post-prompt.js';
 import type { JobTracker, TrackedJob } from '../../streams/job-tracker.js';
 
 /**
@@ -54,7 +55,7 @@ export class Submission {
     let reply: Awaited<ReturnType<ComfyClient['submitPrompt']>>;
     const reconnectsBefore = this.deps.reconnects();
     try {
-      reply = await client.submitPrompt(prompt, {
+      reply = await postPrompt(client, prompt, {
         promptId,
         ...(options.front ? { front: true } : {}),
         ...(options.signal ? { signal: options.signal } : {}),

@@ -155,6 +155,7 @@ export class Executor {
         break;
       }
     }
+    if (status === 'success' && !signal.aborted) await this.deps.faults.beforeOutcome(promptId, signal);
     if (status === 'success' && !signal.aborted) addMessage('execution_success', { prompt_id: promptId }, false);
     cache.keepOnly(signatures.values());
     this.current = undefined;

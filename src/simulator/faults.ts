@@ -38,6 +38,37 @@ interface StepHold extends StepMatch {
   released: Promise<void>;
 }
 
+/** A hold the test releases; `reached` resolves once the server waits at it. */
+export interface Hold {
+  reached: Promise<void>;
+  release(): void;
+}
+
+interface PendingHold {
+  reached(): void;
+  released: Promise<void>;
+  release(): void;
+}
+
+function pendingHold(): { pending: PendingHold; hold: Hold } {
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedP = new Promise<void>((r) => (reached = r));
+  const released = new Promise<void>((r) => (release = r));
+  return { pending: { reached, released, release }, hold: { reached: reachedP, release } };
+}
+
+/** Resolves when the hold is released or the signal aborts (a closing server lets every hold go). */
+function releasedOrAborted(released: Promise<void>, signal: AbortSignal): Promise<void> {
+  return Promise.race([released, new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })))]);
+}
+
+/**
+ * Where a POST /prompt's connection breaks: before the prompt is queued (it never reached the
+ * queue), or after (queued, but the answer is lost on the way back).
+ */
+export type PromptPostBreak = 'before_queueing' | 'after_queueing';
+
 /** How /view misbehaves: trickling the file, or sending far more than the file. */
 export type ViewFault =
   | { kind: 'trickle'; bytesPerChunk: number; everyMs: number }
@@ -50,6 +81,9 @@ export class SimulatorFaults {
   private nodeFaults: NodeFault[] = [];
   private stepHolds: StepHold[] = [];
   private view: ViewFault | undefined;
+  private outcomeHolds = new Map<string, PendingHold>();
+  private promptBreaks: PromptPostBreak[] = [];
+  private viewHolds: Array<PendingHold & { afterBytes: number }> = [];
   private historyDelayMs = 0;
 
   constructor(private readonly actions: FaultActions) {}
@@ -157,6 +191,67 @@ export class SimulatorFaults {
       hold.reached();
       await Promise.race([hold.released, new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener('abort', () => r(), { once: true })))]);
     }
+  }
+
+  /**
+   * Hold a prompt after its last node ran (its `executed` frames sent) and before its outcome
+   * (`execution_success`) until release(): the moment between the two, where a client that
+   * already holds the outputs does not yet know the run is over.
+   */
+  holdOutcome(promptId: string): Hold {
+    const { pending, hold } = pendingHold();
+    this.outcomeHolds.set(promptId, pending);
+    return {
+      reached: hold.reached,
+      release: () => {
+        this.outcomeHolds.delete(promptId);
+        hold.release();
+      },
+    };
+  }
+
+  /** Internal: the executor waits here before a successful prompt's execution_success. */
+  async beforeOutcome(promptId: string, signal: AbortSignal): Promise<void> {
+    const hold = this.outcomeHolds.get(promptId);
+    if (!hold) return;
+    hold.reached();
+    await releasedOrAborted(hold.released, signal);
+  }
+
+  /**
+   * The next GET /view (one request only) sends its headers and the first `afterBytes` bytes of
+   * the file (never the last byte), then waits until release() (or until the client goes away) before the rest: a
+   * download caught in the middle, for a test to cut the connection there.
+   */
+  holdView(afterBytes: number): Hold {
+    const { pending, hold } = pendingHold();
+    const entry = { ...pending, afterBytes };
+    this.viewHolds.push(entry);
+    return {
+      reached: hold.reached,
+      release: () => {
+        this.viewHolds = this.viewHolds.filter((h) => h !== entry);
+        hold.release();
+      },
+    };
+  }
+
+  /** Internal: the hold the next /view takes, if any (each is taken once). */
+  takeViewHold(): { afterBytes: number; reached(): void; released: Promise<void> } | undefined {
+    return this.viewHolds.shift();
+  }
+
+  /**
+   * The next POST /prompt (one request only) has its connection reset instead of an answer,
+   * before or after its prompt is queued: a network that drops at the worst moment.
+   */
+  breakNextPromptPost(when: PromptPostBreak): void {
+    this.promptBreaks.push(when);
+  }
+
+  /** Internal: the break the next POST /prompt takes, if any. */
+  takePromptBreak(): PromptPostBreak | undefined {
+    return this.promptBreaks.shift();
   }
 
   /** Send a raw (e.g. malformed) text or binary frame to every connected socket. */

@@ -129,6 +129,28 @@ describe(`request deadline (COMFYWIRE_REQUEST_TIMEOUT_MS, default ${LIMIT / S} s
     expect(stub.seen.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 
+  it('GET /history/<id>: an answer 500 ms before the deadline is taken; one 500 ms after fails at the deadline, naming /history/<id>, the limit and its variable', async () => {
+    const entry = { abc: { prompt: [0, 'abc', {}, {}, []], outputs: {}, status: { status_str: 'success', completed: true, messages: [] } } };
+    stub.handle(after(LIMIT - 500, entry));
+    const early = await sent(client().getHistory('abc'));
+    await approach(LIMIT);
+    await advanceUntil(() => early.settled, 5 * S, { stepMs: 250 });
+    expect(early.error).toBeUndefined();
+    expect(early.value?.status.status_str).toBe('success');
+
+    stub.handle(after(LIMIT + 500, entry));
+    const late = await sent(client().getHistory('abc'));
+    await approach(LIMIT);
+    await advance(2 * S - 250, { stepMs: 250 });
+    expect(late.settled).toBe(false);
+    await advanceUntil(() => late.settled, 5 * S, { stepMs: 250 });
+    expect(late.at - late.startedAt).toBe(LIMIT);
+    const err = late.error as ComfyUnreachableError;
+    expect(err.message).toBe(`ComfyUI is not reachable at ${stub.url}/history/abc.`);
+    expect(err.context).toMatchObject({ reason: 'timeout', timeoutMs: LIMIT });
+    expect(err.hint).toMatch(/No answer within 30000 ms.*COMFYWIRE_REQUEST_TIMEOUT_MS/);
+  });
+
   it('a deadline set above undici\'s own 300 s default is honoured: a 6-minute answer within a 7-minute limit is taken', async () => {
     stub.handle(after(6 * MIN, COUNTER));
     const call = await sent(client(7 * MIN).getPromptCounter());

@@ -89,6 +89,43 @@ describe('simulator faults', () => {
     await client.close();
   });
 
+  it('holds a prompt between its last `executed` and execution_success until released', async () => {
+    const client = await RecordingClient.connect(sim.url, 'c', null);
+    sim.faults.pauseWorker();
+    const { prompt_id } = await post(sim, { prompt: SLOW, client_id: 'c' });
+    const hold = sim.faults.holdOutcome(prompt_id);
+    sim.faults.resumeWorker();
+    await hold.reached;
+    await client.waitForType('executed');
+    sim.faults.sendRawFrame(JSON.stringify({ type: 'barrier', data: {} }));
+    await client.waitForType('barrier');
+    expect(client.lines.some((l) => l.startsWith('execution_success'))).toBe(false);
+    expect(await (await fetch(`${sim.url}/history/${prompt_id}`)).json()).toEqual({});
+    hold.release();
+    await client.waitForType('execution_success');
+    expect((await historyOf(sim, prompt_id)).status.status_str).toBe('success');
+    await client.close();
+  });
+
+  it('holds one /view in the middle of its body: the first bytes, then the rest once released; the next /view is not held', async () => {
+    const { prompt_id } = await post(sim, { prompt: SLOW });
+    const image = (await historyOf(sim, prompt_id)).outputs['2'].images[0];
+    const url = `${sim.url}/view?filename=${image.filename}&subfolder=&type=${image.type}`;
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const hold = sim.faults.holdView(100);
+    const res = await fetch(url);
+    expect(res.headers.get('content-length')).toBe(String(whole.length));
+    const reader = res.body!.getReader();
+    await hold.reached;
+    const first = await reader.read();
+    expect(Buffer.from(first.value!)).toEqual(whole.subarray(0, 100));
+    hold.release();
+    const rest: Buffer[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest.push(Buffer.from(r.value));
+    expect(Buffer.concat(rest)).toEqual(whole.subarray(100));
+    expect(Buffer.from(await (await fetch(url)).arrayBuffer())).toEqual(whole);
+  });
+
   it('stalls sockets: nothing more arrives and pings go unanswered', async () => {
     const client = await RecordingClient.connect(sim.url, 'c', null);
     await client.waitFor(1);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { ApiPrompt } from '../../comfy/types.js';
 import { HttpError, internalError, isObject, readJson, sendJson } from '../http-util.js';
 import { NODE_IMPLS } from '../nodes/registry.js';
@@ -18,6 +19,8 @@ export const promptRoutes: Route[] = [
     path: /^\/prompt$/,
     async handle({ req, res, ctx }) {
       const body = await readJson(req);
+      const broken = ctx.faults.takePromptBreak();
+      if (broken === 'before_queueing') return resetConnection(res);
       if (!isObject(body)) throw internalError();
       // The counter advances for every request without `number`, even ones that fail validation.
       // float(number): null, lists, dicts and non-numeric strings are a 500; `front` is Python truthiness.
@@ -48,10 +51,18 @@ export const promptRoutes: Route[] = [
       if ('client_id' in body) extraData.client_id = body.client_id;
       if (!result.ok) return sendJson(res, 400, { error: result.error, node_errors: result.nodeErrors });
       ctx.queue.put({ number, promptId, prompt, extraData, outputs: result.outputs });
+      if (broken === 'after_queueing') return resetConnection(res);
       sendJson(res, 200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
     },
   },
 ];
+
+/** The connection reset (RST) without a word: what a dropped link looks like to the client. */
+function resetConnection(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  else res.destroy();
+}
 
 /** Python's str() on the prompt_id the client sent: null becomes "None". */
 function pyStr(v: unknown): string {

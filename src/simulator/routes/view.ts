@@ -69,6 +69,8 @@ export const viewRoutes: Route[] = [
         'Content-Disposition': `filename="${path.basename(file)}"`,
       });
       if (req.method === 'HEAD') return void res.end();
+      const hold = ctx.faults.takeViewHold();
+      if (hold) return sendHeld(res, await readFile(file), hold);
       if (fault) return sendFaulty(res, await readFile(file), fault);
       // Streamed: a 500 MB video never sits in memory.
       await new Promise<void>((resolve, reject) => {
@@ -111,6 +113,19 @@ async function sendFaulty(res: ServerResponse, data: Buffer, fault: ViewFault): 
     res.on('close', () => resolve());
     next();
   });
+}
+
+/**
+ * The first `afterBytes` bytes (at least the last byte is always held back), then nothing until
+ * the hold is released (or the client left), then the rest.
+ */
+async function sendHeld(res: ServerResponse, data: Buffer, hold: { afterBytes: number; reached(): void; released: Promise<void> }): Promise<void> {
+  const closed = new Promise<void>((resolve) => res.on('close', () => resolve()));
+  const first = Math.max(0, Math.min(hold.afterBytes, data.length - 1));
+  res.write(data.subarray(0, first));
+  hold.reached();
+  await Promise.race([hold.released, closed]);
+  if (!res.destroyed) res.end(data.subarray(first));
 }
 
 function drainedOrClosed(res: ServerResponse): Promise<void> {
