@@ -27,7 +27,7 @@ import { deadline } from '../helpers/wait.js';
  * with its file on disk, the one running during the fuzz and the one started after it.
  */
 
-const FRAMES = stressCount(10_000, 10_000);
+const FRAMES = stressCount(5_000, 10_000);
 const MARK = 'comfywire.fuzz.mark';
 /** A marker frame's trip on loopback takes a millisecond; this bound only stops a hang. */
 const MARK_WAIT_MS = 5_000;
