@@ -53,6 +53,28 @@ export interface JobsView {
   recent(limit?: number): JobState[];
 }
 
+/**
+ * What the engine holds now: a read-only diagnostics view (get_system_stats shows it). Over any
+ * number of finished jobs each figure stays flat; the recent jobs stop at their cap.
+ */
+export interface EngineCounts {
+  jobsInFlight: number;
+  recentJobs: number;
+  /** Per-prompt routes of the event router (one per job in flight). */
+  promptRoutes: number;
+  /** Jobs whose outputs are downloading now. */
+  downloads: number;
+  /** Jobs in flight submitted with download: false (the mark is taken when they settle). */
+  noDownloadMarks: number;
+  /** Subscribers of the socket's event stream, and of its state streams. */
+  eventSubscribers: number;
+  stateSubscribers: number;
+  /** Listeners on the current WebSocket; undefined before the first socket. */
+  socketListeners: number | undefined;
+  /** Sockets open to ComfyUI in the HTTP pool; undefined when the dispatcher keeps no stats. */
+  httpConnections: number | undefined;
+}
+
 export interface ComfyEngine extends JobsView {
   readonly config: Readonly<Config>;
   readonly comfy: ComfyReads;
@@ -62,4 +84,5 @@ export interface ComfyEngine extends JobsView {
   objectInfo(): Promise<ObjectInfo>;
   submit(prompt: ApiPrompt, options?: SubmitOptions): Promise<TrackedJob>;
   cancel(promptId: string): Promise<CancelOutcome>;
+  counts(): EngineCounts;
 }

@@ -7,7 +7,7 @@ import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
 import { CancelledError, ComfyUnreachableError, type ComfywireError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { exposureWarning } from './exposure.js';
-import type { CancelOutcome, ComfyEngine, SubmitOptions } from './engine-api.js';
+import type { CancelOutcome, ComfyEngine, EngineCounts, SubmitOptions } from './engine-api.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
 import type { BackoffOptions } from '../streams/backoff.js';
 import type { ComfyEvent } from '../streams/messages.js';
@@ -18,7 +18,7 @@ import { settleFacts } from './jobs/settle.js';
 import { JobPolicies } from './jobs/job-policies.js';
 import { Submission } from './jobs/submission.js';
 
-export type { CancelOutcome, ComfyEngine, SubmitOptions } from './engine-api.js';
+export type { CancelOutcome, ComfyEngine, EngineCounts, SubmitOptions } from './engine-api.js';
 export { OBJECT_INFO_TTL_MS } from './comfy/object-info-cache.js';
 export { RESYNC_RETRIES, RESYNC_RETRY_DELAY_MS, RESYNC_RETRY_MAX_DELAY_MS, resyncRetryDelay } from './jobs/job-policies.js';
 
@@ -149,6 +149,18 @@ export class Engine implements ComfyEngine {
 
   recent(limit?: number): JobState[] {
     return this.jobs.recent(limit);
+  }
+
+  counts(): EngineCounts {
+    return {
+      jobsInFlight: this.jobs.activeCount,
+      recentJobs: this.jobs.recentCount,
+      promptRoutes: this.router.size,
+      downloads: this.downloading.size,
+      noDownloadMarks: this.submission.pendingNoDownload,
+      ...this.connection.counts(),
+      httpConnections: this.client.openConnections(),
+    };
   }
 
   /** Resolves once the socket is open; rejects with ComfyUnreachableError after `timeoutMs`. */

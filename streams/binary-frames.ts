@@ -1,3 +1,4 @@
+import { safeParse } from '../src/safe-parse.js';
 import { z } from 'zod';
 import type { ComfyEvent } from './messages.js';
 import type { FrameReporter } from './parse-frame.js';
@@ -97,7 +98,7 @@ function decodePreviewWithMetadata(bytes: Uint8Array, view: DataView, report: Fr
   const metadataText = utf8.decode(bytes.subarray(METADATA_OFFSET, imageStart));
   let metadata: z.infer<typeof PreviewMetadataSchema>;
   try {
-    const parsed = PreviewMetadataSchema.safeParse(JSON.parse(metadataText));
+    const parsed = safeParse(PreviewMetadataSchema, JSON.parse(metadataText));
     if (!parsed.success) {
       report('binary preview metadata does not match its schema', { metadata: metadataText.slice(0, 200) });
       return undefined;

@@ -9,12 +9,29 @@ import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js'
 import type { ComfyEvent } from './messages.js';
 import type { FrameReporter } from './parse-frame.js';
 import { frameWarnings, type FrameWarnings } from './frame-warnings.js';
-import { defaultWebSocketFactory, socketSession, type SocketSignal, type WebSocketFactory } from './socket-session.js';
+import { defaultWebSocketFactory, socketSession, type SocketSignal, type WebSocketFactory, type WebSocketLike } from './socket-session.js';
 import { redactUrl, socketUrl } from './socket-url.js';
 
 export type { WebSocketFactory, WebSocketLike } from './socket-session.js';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/**
+ * What the connection holds now, for diagnostics (get_system_stats) and for the soak test, which
+ * checks that each figure stays flat over thousands of jobs: a per-job subscription or listener
+ * that is never released shows up here as a number that grows.
+ */
+export interface ConnectionCounts {
+  /** Subscribers of events$ (the router, the job policies, the feed, resource notifications...). */
+  eventSubscribers: number;
+  /** Subscribers of state$, queueRemaining$, reconnected$ and serverFeatures$ together. */
+  stateSubscribers: number;
+  /** Listeners on the current WebSocket, all events together; undefined before the first socket. */
+  socketListeners: number | undefined;
+}
+
+/** The events a socket's listeners can be registered for. */
+const SOCKET_EVENTS = ['open', 'message', 'close', 'error', 'ping', 'pong'] as const;
 
 /** ComfyUI sends nothing while idle, so the ping/pong round trip is what proves an idle socket alive. */
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
@@ -74,6 +91,9 @@ export class ComfyConnection {
   private readonly scheduler: SchedulerLike;
   private readonly random: () => number;
   private connection: Subscription | undefined;
+  /** The Subject events$ subscribers attach to, and the latest socket: read by counts() only. */
+  private eventHub: Subject<ComfyEvent> | undefined;
+  private socket: WebSocketLike | undefined;
   private readonly frameWarnings: FrameWarnings;
   private closing = false;
   private everOpened = false;
@@ -105,6 +125,7 @@ export class ComfyConnection {
             scheduler: this.scheduler,
             closeRequest$: this.closeRequest,
             report,
+            onSocket: (socket) => (this.socket = socket),
           }),
     ).pipe(
       tap((signal) => this.onSignal(signal)),
@@ -124,7 +145,7 @@ export class ComfyConnection {
       map((signal) => signal.event),
     );
     // Hot and shared: subscribers attach to one Subject; only start() opens the socket.
-    this.hub = connectable(pipeline$, { connector: () => new Subject<ComfyEvent>(), resetOnDisconnect: false });
+    this.hub = connectable(pipeline$, { connector: () => (this.eventHub = new Subject<ComfyEvent>()), resetOnDisconnect: false });
     this.events$ = this.hub;
     this.state$ = this.states.asObservable();
     this.queueRemaining$ = this.queueRemaining.asObservable();
@@ -135,6 +156,17 @@ export class ComfyConnection {
 
   get state(): ConnectionState {
     return this.currentState;
+  }
+
+  counts(): ConnectionCounts {
+    // Subject.observers is RxJS's own list of live subscribers (deprecated for writing to, not for a count).
+    const subscribers = (subject: Subject<unknown> | undefined) => subject?.observers.length ?? 0;
+    const socket = this.socket;
+    return {
+      eventSubscribers: subscribers(this.eventHub as Subject<unknown> | undefined),
+      stateSubscribers: [this.states, this.queueRemaining, this.reconnects, this.features].reduce((n, s) => n + subscribers(s as Subject<unknown>), 0),
+      socketListeners: socket?.listenerCount ? SOCKET_EVENTS.reduce((n, event) => n + socket.listenerCount!(event), 0) : undefined,
+    };
   }
 
   /** Opens the socket; a second call does nothing. */

@@ -78,6 +78,11 @@ export class JobTracker {
     return this.recentJobs.list(limit);
   }
 
+  /** Finished jobs kept (at most the recent limit). */
+  get recentCount(): number {
+    return this.recentJobs.size;
+  }
+
   get activeCount(): number {
     return this.jobs.size;
   }

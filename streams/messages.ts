@@ -1,3 +1,4 @@
+import { safeParse } from '../src/safe-parse.js';
 import { z } from 'zod';
 
 /**
@@ -211,7 +212,7 @@ const MAX_REPORTED_ISSUES = 5;
  */
 export function checkMessage(type: string, data: unknown): MessageCheck {
   if (!Object.hasOwn(KnownMessageSchemas, type)) return { event: { type: 'unknown', data: { type, data } } };
-  const parsed = KnownMessageSchemas[type as KnownMessageType].safeParse(data);
+  const parsed = safeParse(KnownMessageSchemas[type as KnownMessageType], data);
   if (!parsed.success) {
     return {
       issues: parsed.error.issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => `${issue.path.join('.') || '(data)'}: ${issue.message}`),

@@ -27,6 +27,8 @@ export interface WebSocketLike {
   on?(event: 'pong', cb: () => void): void;
   /** Drop the connection without a closing handshake (`ws` has it): for a peer that stopped answering. */
   terminate?(): void;
+  /** Listeners registered for an event (`ws` is an EventEmitter): diagnostics only. */
+  listenerCount?(event: string): number;
 }
 export type WebSocketFactory = (url: string, headers: Record<string, string>) => WebSocketLike;
 
@@ -77,12 +79,15 @@ export interface SessionOptions {
   /** Emits when the owner wants a clean close. */
   closeRequest$: Observable<unknown>;
   report: FrameReporter;
+  /** Told of each socket as it is made (the connection's diagnostics count its listeners). */
+  onSocket?: (socket: WebSocketLike) => void;
 }
 
 export function socketSession(options: SessionOptions): Observable<SocketSignal> {
   return defer(() => {
     const socket = options.factory(options.url, options.headers);
     socket.binaryType = 'arraybuffer';
+    options.onSocket?.(socket);
     const wire = listen(socket);
 
     const opened$ = wire.open$.pipe(

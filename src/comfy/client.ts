@@ -105,6 +105,11 @@ export class ComfyClient {
     return { promptId: accepted.prompt_id, number: accepted.number, nodeErrors };
   }
 
+  /** Sockets open to ComfyUI in the HTTP pool (diagnostics; undefined for a dispatcher without stats). */
+  openConnections(): number | undefined {
+    return this.http.openConnections();
+  }
+
   /** Pending plus running prompts. */
   async getPromptCounter(): Promise<number> {
     const { body } = await this.http.json({ method: 'GET', path: '/prompt' });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, type Dispatcher, type FormData } from 'undici';
+import { getGlobalDispatcher, request, type Dispatcher, type FormData } from 'undici';
 import { CancelledError, ComfyBadResponseError, ComfyUnreachableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { CONNECTION_CODES, NOT_RETRIED_CODES, statusError, transportError, type TransportContext } from './http-errors.js';
@@ -70,6 +70,18 @@ export class ComfyHttp {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.logger = options.logger;
     this.dispatcher = options.dispatcher;
+  }
+
+  /**
+   * Sockets open to ComfyUI in the dispatcher's pool for this origin (undici's Agent stats), or
+   * undefined when the dispatcher keeps none (another kind of dispatcher). Diagnostics only.
+   */
+  openConnections(): number | undefined {
+    const dispatcher = (this.dispatcher ?? getGlobalDispatcher()) as { stats?: Record<string, { connected?: number }> };
+    const origin = new URL(this.baseUrl).origin;
+    const stats = dispatcher.stats;
+    if (stats === undefined) return undefined;
+    return stats[origin]?.connected ?? 0;
   }
 
   url(path: string, query?: HttpRequest['query']): string {

@@ -1,3 +1,4 @@
+import { safeParse } from '../safe-parse.js';
 import { ComfyHttpError, PromptRejectedError, type ComfywireError, type NodeInputProblem } from '../errors.js';
 import { PromptRejectedSchema, type NodeErrorItem, type NodeErrors, type PromptRejectedBody } from './schemas.js';
 import type { ApiPrompt } from './types.js';
@@ -168,6 +169,6 @@ export function rejectionFrom400(text: string, url: string, prompt?: ApiPrompt):
   } catch {
     return new ComfyHttpError('POST', url, 400, text);
   }
-  const parsed = PromptRejectedSchema.safeParse(body);
+  const parsed = safeParse(PromptRejectedSchema, body);
   return parsed.success ? promptRejectedError(parsed.data, prompt, url) : new ComfyHttpError('POST', url, 400, text);
 }

@@ -1,3 +1,4 @@
+import { safeParse } from '../safe-parse.js';
 import { z } from 'zod';
 import { NodeOutputSchema } from '../../streams/messages.js';
 import { ComfyBadResponseError } from '../errors.js';
@@ -166,7 +167,7 @@ const MAX_ISSUE_TEXT = 500;
 
 /** Validate a body; a shape ComfyUI does not send becomes ComfyBadResponseError naming the route. */
 export function parseBody<S extends z.ZodType>(schema: S, value: unknown, route: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = safeParse(schema, value);
   if (result.success) return result.data;
   const issues = z.prettifyError(result.error).slice(0, MAX_ISSUE_TEXT);
   throw new ComfyBadResponseError(`${route} answered a body comfywire does not understand:\n${issues}`, {

@@ -91,3 +91,25 @@ function toParams(value: unknown, textRule: (key: string) => TextRule): Record<s
   }
   return out;
 }
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A JSON object argument with keys of the caller's choosing (a workflow, a sidecar's parameters),
+ * or also JSON text when `orText`. Checked by hand rather than with z.record, whose check throws a
+ * TypeError on an object whose own "constructor" is null (the caller then read zod's "Cannot read
+ * properties of null"); the value is passed on as given, for the code that reads it to check.
+ * `T` is what passes: an object, or `Record<string, unknown> | string` with `orText`.
+ */
+export function jsonObjectField<T extends Record<string, unknown> | string = Record<string, unknown>>(field: string, expected: string, advice: string, options: { orText?: boolean } = {}) {
+  const fits = (value: unknown) => isJsonObject(value) || (options.orText === true && typeof value === 'string');
+  const object = { type: 'object', additionalProperties: {} } as const;
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (!fits(value)) ctx.addIssue({ code: 'custom', message: `${field} must be ${expected}; got ${excerpt(value)}. ${advice}`, continue: false });
+    })
+    .transform((value) => value as T)
+    .meta(options.orText ? { anyOf: [object, { type: 'string' }] } : object);
+}

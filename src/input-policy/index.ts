@@ -9,4 +9,4 @@ export { capText, excerpt, EXCERPT_CHARS } from './excerpt.js';
 export { checkText, type Checked, type TextRule } from './text.js';
 export { checkIdentifier, FOLDER, NAME, PARAMETER_NAME, PATH, PROMPT_ID, type IdentifierRule } from './identifiers.js';
 export { nullRecord, own } from './own.js';
-export { identifierField, paramsField, textField, type ParamValue } from './fields.js';
+export { identifierField, jsonObjectField, paramsField, textField, type ParamValue } from './fields.js';

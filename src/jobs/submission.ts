@@ -35,6 +35,11 @@ export class Submission {
 
   constructor(private readonly deps: SubmissionDeps) {}
 
+  /** Jobs marked "no download" whose settling has not asked yet (diagnostics: flat when nothing leaks). */
+  get pendingNoDownload(): number {
+    return this.noDownload.size;
+  }
+
   /** Whether to download this job's outputs; asked once, when it settles. */
   takeDownloadWish(promptId: string): boolean {
     return !this.noDownload.delete(promptId);

@@ -1,6 +1,7 @@
 /**
  * The parameters a template exposes, and the `<name>.meta.json` sidecar that declares them.
  */
+import { safeParse } from '../safe-parse.js';
 import { z } from 'zod';
 import type { ApiPrompt, ObjectInfo } from '../comfy/types.js';
 import { WorkflowInvalidError } from '../errors.js';
@@ -55,11 +56,25 @@ export const templateMetaSchema = z.object({
 
 export type TemplateMeta = z.infer<typeof templateMetaSchema>;
 
+/**
+ * Parameter names every JavaScript object already has ("__proto__", "constructor", "toString"...):
+ * zod's record drops a "__proto__" entry without a word and refuses "constructor" as "not a
+ * record", so they are named here instead.
+ */
+function inheritedNames(raw: unknown): string[] {
+  const params = typeof raw === 'object' && raw !== null ? (raw as { parameters?: unknown }).parameters : undefined;
+  if (typeof params !== 'object' || params === null) return [];
+  return Object.keys(params).filter((name) => name in Object.prototype);
+}
+
 /** Validates a parsed sidecar, naming the file and the exact field on failure. */
 export function parseTemplateMeta(raw: unknown, file: string): TemplateMeta {
-  const result = templateMetaSchema.safeParse(raw);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  const inherited = inheritedNames(raw);
+  const result = inherited.length === 0 ? safeParse(templateMetaSchema, raw) : undefined;
+  if (result?.success) return result.data;
+  const problems = result
+    ? result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    : inherited.map((name) => `parameters.${name}: every JavaScript object has a "${name}", so it cannot name a parameter; choose another name`);
   throw new WorkflowInvalidError(`${file} is not a valid template sidecar: ${problems.join('; ')}.`, {
     hint: 'A sidecar is {"description": "...", "parameters": {"<name>": {"node": "<id>", "input": "<input>", "type": "integer", "default": ..., "min": ..., "max": ...}}}.',
     context: { file, problems },

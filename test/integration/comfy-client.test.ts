@@ -305,6 +305,13 @@ describe('auth and failures', () => {
     expect(error).toBeInstanceOf(ComfyBadResponseError);
     expect(error.message).toContain('GET /queue');
   });
+
+  test('a map whose own "constructor" is null (zod throws a TypeError on it) is ComfyBadResponseError too', async () => {
+    route('GET', '/object_info', { status: 200, body: '{"constructor":null}', contentType: 'application/json' });
+    const error = (await client().getObjectInfo().catch((e: unknown) => e)) as ComfyBadResponseError;
+    expect(error).toBeInstanceOf(ComfyBadResponseError);
+    expect(error.message).toContain('GET /object_info');
+  });
 });
 
 describe('protocol edges', () => {

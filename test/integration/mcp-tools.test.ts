@@ -61,6 +61,13 @@ test('get_system_stats: devices with VRAM in GiB and versions', async () => {
   const s = r.structuredContent as { devices: Array<{ vram_total_gib?: number }>; comfyui_version?: string };
   expect(s.devices.length).toBeGreaterThan(0);
   expect(textOf(r)).toMatch(/VRAM .* GiB free of .* GiB/);
+  // What comfywire itself holds: nothing in flight, the socket's listeners, a pooled connection (the call above).
+  const held = (r.structuredContent as { comfywire: Record<string, number> }).comfywire;
+  expect(held).toMatchObject({ jobs_in_flight: 0, prompt_routes: 0, downloads: 0, no_download_marks: 0, tasks: expect.any(Number) });
+  expect(held.event_subscribers).toBeGreaterThan(0);
+  expect(held.socket_listeners).toBeGreaterThan(0);
+  expect(held.http_connections).toBeGreaterThan(0);
+  expect(textOf(r)).toMatch(/comfywire holds: 0 jobs in flight, \d+ recent, 0 prompt routes/);
 });
 
 test('get_queue and get_workflow_status without id: empty queue, no recent jobs', async () => {

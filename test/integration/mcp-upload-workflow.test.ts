@@ -201,6 +201,24 @@ test.each([
   await stillServing();
 });
 
+// Found by mcp-fuzz.test.ts's schema-made calls: a control character was saved into the sidecar, zod's
+// "Cannot read properties of null" reached the caller, and a "__proto__" parameter vanished without a word.
+test.each([
+  ['a control character in the description', { description: 'a fox\u0000' }, /description contains a control character \(U\+0000 NUL\)/],
+  ['a workflow whose own "constructor" is null', { workflow: { constructor: null } }, /workflow/],
+  ['a workflow that is neither an object nor text', { workflow: 5 }, /workflow must be a JSON object or JSON text; got 5/],
+  ['a parameter named "__proto__"', { parameters: JSON.parse('{"__proto__":{"node":"3","input":"seed"}}') as unknown }, /parameters\.__proto__: every JavaScript object has/],
+  ['a parameter named "constructor"', { parameters: { constructor: { node: '3', input: 'seed' } } }, /parameters\.constructor: every JavaScript object has/],
+])('%s: refused with the field named, nothing written', async (_label, change, why) => {
+  const before = files();
+  const r = await h.call('upload_workflow', { name: 'fuzz-found', workflow: api(), ...change });
+  expect(r.isError).toBe(true);
+  expect(textOf(r)).toMatch(why);
+  expect(textOf(r)).not.toMatch(/Cannot read properties/);
+  expect(files()).toEqual(before);
+  await stillServing();
+});
+
 test('the size limit, both sides: 5,000,000 characters are taken, one more is refused by its size, not echoed', async () => {
   const sized = (chars: number): string => {
     const w = api();

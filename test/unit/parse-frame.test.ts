@@ -59,6 +59,10 @@ describe('parseFrame', () => {
     ['empty type', '{"type":"","data":{}}'],
     ['known type, bad data', '{"type":"progress","data":{"value":"seven","max":20}}'],
     ['known type, no data', '{"type":"execution_start"}'],
+    // zod 4.1's record check throws a TypeError on an object whose own "constructor" is null (found by frame-fuzz.test.ts).
+    ['a record with "constructor": null', '{"type":"progress_state","data":{"prompt_id":"p1","nodes":{"constructor":null}}}'],
+    ['outputs with "constructor": null', '{"type":"executed","data":{"prompt_id":"p1","node":"9","output":{"constructor":null}}}'],
+    ['feature flags with "constructor": null', '{"type":"feature_flags","data":{"constructor":null}}'],
   ])('drops a malformed frame (%s) and reports it, without throwing', (_label, frame) => {
     const report = jest.fn<FrameReporter>();
     expect(parseFrame(frame, report)).toBeUndefined();

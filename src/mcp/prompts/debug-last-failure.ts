@@ -3,11 +3,12 @@ import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { identifierField, PROMPT_ID } from '../../input-policy/index.js';
 import { recentPromptIds } from '../completions.js';
 import type { McpDeps } from '../deps.js';
+import { sharedSchema } from '../shared-schemas.js';
 import { describeFailure, lastFailure, userText } from './context.js';
 
 export const DEBUG_LAST_FAILURE = 'debug_last_failure';
 
-/** Made per server: completable() marks the schema object itself. */
+/** completable() marks the schema object itself, so it is made per engine (its completer reads that engine's jobs) and shared. */
 const argsSchema = (deps: McpDeps) => ({
   prompt_id: completable(
     identifierField('prompt_id', PROMPT_ID)
@@ -24,7 +25,7 @@ export function registerDebugLastFailurePrompt(server: McpServer, deps: McpDeps)
       title: 'Debug the last failed run',
       description:
         'Find the most recent failed ComfyUI job (or the one named), read its full status with get_workflow_status, and explain the cause and the fix.',
-      argsSchema: argsSchema(deps),
+      argsSchema: sharedSchema(DEBUG_LAST_FAILURE, deps, () => argsSchema(deps)),
     },
     async ({ prompt_id }) => {
       const known = prompt_id ? deps.engine.jobState(prompt_id) : lastFailure(deps);

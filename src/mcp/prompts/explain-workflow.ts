@@ -3,17 +3,19 @@ import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { identifierField, NAME } from '../../input-policy/index.js';
 import { workflowNames } from '../completions.js';
 import type { McpDeps } from '../deps.js';
+import { sharedSchema } from '../shared-schemas.js';
 import { describeParameter, templateOverview, tryLoadTemplate, userText } from './context.js';
 
 export const EXPLAIN_WORKFLOW = 'explain_workflow';
 
 export function registerExplainWorkflowPrompt(server: McpServer, deps: McpDeps): void {
-  const argsSchema = {
+  // Per (config, engine), shared by their servers: completable() marks the schema object itself.
+  const argsSchema = sharedSchema(EXPLAIN_WORKFLOW, deps, () => ({
     workflow: completable(
       identifierField('workflow', { ...NAME, expected: 'a workflow template name, e.g. sd15-txt2img' }).optional().describe('Template name (as list_workflows shows it); the configured default when omitted.'),
       workflowNames(deps),
     ),
-  };
+  }));
 
   server.registerPrompt(
     EXPLAIN_WORKFLOW,

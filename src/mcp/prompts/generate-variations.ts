@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { identifierField, NAME, textField } from '../../input-policy/index.js';
 import { checkpointNames, workflowNames } from '../completions.js';
 import type { McpDeps } from '../deps.js';
+import { sharedSchema } from '../shared-schemas.js';
 import { templateOverview, userText } from './context.js';
 
 export const GENERATE_VARIATIONS = 'generate_variations';
@@ -12,7 +13,7 @@ const DEFAULT_COUNT = 4;
 /** Each variation is a full render; more than this floods the queue and the context. */
 const MAX_COUNT = 8;
 
-/** Made per server: completable() marks the schema object itself. The idea is prompt-like text: the prompt's rule and limit. */
+/** Made per (config, engine) and shared by their servers: completable() marks the schema object itself. The idea is prompt-like text: the prompt's rule and limit. */
 const argsSchema = (deps: McpDeps) => ({
   idea: textField({ field: 'idea', maxChars: deps.config.limits.promptChars, required: true }, 'Describe what to depict.').describe(
     'What to depict, in a sentence or two, e.g. "a lighthouse on a cliff at dusk".',
@@ -46,7 +47,7 @@ export function registerGenerateVariationsPrompt(server: McpServer, deps: McpDep
       title: 'Generate variations of an idea',
       description:
         'Render several variations of one idea with generate_image (different seeds and wording), then compare them and recommend one.',
-      argsSchema: argsSchema(deps),
+      argsSchema: sharedSchema(GENERATE_VARIATIONS, deps, () => argsSchema(deps)),
     },
     async ({ idea, count, workflow, checkpoint }) => {
       const n = countFrom(count);

@@ -7,6 +7,7 @@ import { GenerateOutputSchema } from '../generate/result.js';
 import { guarded } from '../results.js';
 import { toolCall } from '../../call-log/tool-call.js';
 import { registerTaskTool } from '../tasks/index.js';
+import { sharedSchema } from '../shared-schemas.js';
 
 export const GENERATE_IMAGE = 'generate_image';
 
@@ -43,7 +44,8 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
       'disk, downscaled previews inline, the seed used. Sends progress notifications when given a progress token. A render ' +
       `longer than timeout_s (default ${ctx.config.toolWaitS} s) returns a prompt_id handle instead; follow it with ` +
       'get_workflow_status, stop it with cancel_job. Call list_workflows first to see a workflow\'s parameters.',
-    inputSchema: inputSchema(ctx),
+    // Built once per process: every HTTP session's server shares it (src/mcp/shared-schemas.ts).
+    inputSchema: sharedSchema(GENERATE_IMAGE, ctx, () => inputSchema(ctx)),
     outputSchema: GenerateOutputSchema,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
   };

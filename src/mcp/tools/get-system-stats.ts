@@ -28,13 +28,27 @@ const outputSchema = {
   ram_total_gib: z.number().optional(),
   ram_free_gib: z.number().optional(),
   devices: z.array(DeviceSchema),
+  comfywire: z
+    .object({
+      jobs_in_flight: z.number(),
+      recent_jobs: z.number(),
+      prompt_routes: z.number(),
+      downloads: z.number(),
+      no_download_marks: z.number(),
+      event_subscribers: z.number(),
+      state_subscribers: z.number(),
+      socket_listeners: z.number().optional(),
+      http_connections: z.number().optional(),
+      tasks: z.number().describe("This MCP session's tasks kept (plain calls' private ones included while they run)"),
+    })
+    .describe("What this comfywire process holds now (flat over any number of finished jobs; recent_jobs stops at its cap)"),
 };
 
 const config = {
   title: 'Get system stats',
   description:
-    'Show the ComfyUI server: versions (ComfyUI, Python, PyTorch), RAM, and each device with its VRAM in GiB. ' +
-    'Useful before large renders and to explain out-of-memory failures.',
+    'Show the ComfyUI server: versions (ComfyUI, Python, PyTorch), RAM, and each device with its VRAM in GiB; and what ' +
+    'comfywire itself holds (jobs, subscriptions, connections). Useful before large renders and to explain out-of-memory failures.',
   inputSchema: {},
   outputSchema,
   annotations: { readOnlyHint: true, openWorldHint: false },
@@ -43,6 +57,23 @@ const config = {
 /** Keys with undefined values are dropped: structured content is plain JSON. */
 function defined<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The engine's counts (src/engine-api.ts EngineCounts) and this server's tasks, as plain JSON. */
+function held(ctx: ToolContext) {
+  const c = ctx.engine.counts();
+  return defined({
+    jobs_in_flight: c.jobsInFlight,
+    recent_jobs: c.recentJobs,
+    prompt_routes: c.promptRoutes,
+    downloads: c.downloads,
+    no_download_marks: c.noDownloadMarks,
+    event_subscribers: c.eventSubscribers,
+    state_subscribers: c.stateSubscribers,
+    socket_listeners: c.socketListeners,
+    http_connections: c.httpConnections,
+    tasks: ctx.tasks?.store.size ?? 0,
+  });
 }
 
 export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext): void {
@@ -70,6 +101,7 @@ export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext):
         ram_total_gib: gib(s.ram_total),
         ram_free_gib: gib(s.ram_free),
         devices,
+        comfywire: held(ctx),
       });
       const lines = [
         `ComfyUI ${s.comfyui_version ?? '(version unknown)'} at ${ctx.engine.comfy.baseUrl}` +
@@ -80,6 +112,11 @@ export function registerGetSystemStatsTool(server: McpServer, ctx: ToolContext):
         ),
       ];
       if (devices.length === 0) lines.push('No devices reported.');
+      const c = structured.comfywire;
+      lines.push(
+        `comfywire holds: ${c.jobs_in_flight} jobs in flight, ${c.recent_jobs} recent, ${c.prompt_routes} prompt routes, ` +
+          `${c.event_subscribers} event subscribers, ${c.socket_listeners ?? '?'} socket listeners, ${c.http_connections ?? '?'} HTTP connections to ComfyUI, ${c.tasks} tasks`,
+      );
       return okResult(lines.join('\n'), structured);
     }, toolCall(ctx, {})),
   );

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { ParameterInvalidError } from '../../errors.js';
+import { jsonObjectField, textField } from '../../input-policy/index.js';
 import { describeProblem } from '../../workflows/check-prompt.js';
 import { importWorkflow } from '../../workflows/import-workflow.js';
 import { saveTemplate } from '../../workflows/save-template.js';
@@ -24,15 +25,16 @@ const inputSchema = {
       `Template name: 1-${TEMPLATE_NAME_MAX_CHARS} letters, digits, "-" or "_" (no ".json", no folders), e.g. "fox-portrait"; ` +
         'generate_image then takes it as workflow',
     ),
-  workflow: z
-    .union([z.record(z.string(), z.unknown()), z.string()])
+  workflow: jsonObjectField<Record<string, unknown> | string>('workflow', 'a JSON object or JSON text', 'Pass the workflow exported from ComfyUI as it is.', { orText: true })
     .describe(
       'The workflow: API format (ComfyUI "Export (API)": {"<id>": {"class_type", "inputs"}}) or UI format (the editor\'s ' +
         'Save: "nodes" and "links"), as a JSON object or as JSON text',
     ),
-  description: z.string().max(MAX_DESCRIPTION_CHARS).optional().describe('What the workflow makes; shown by list_workflows'),
-  parameters: z
-    .record(z.string(), z.unknown())
+  // list_workflows shows it to every model that asks: the input policy's text rule (no control characters, NFC, a cap).
+  description: textField({ field: 'description', maxChars: MAX_DESCRIPTION_CHARS, required: false }, 'Describe in a sentence what the workflow makes.')
+    .optional()
+    .describe('What the workflow makes; shown by list_workflows'),
+  parameters: jsonObjectField('parameters', 'a JSON object of parameter declarations', 'Leave it out to have the usual ones detected.')
     .optional()
     .describe(
       'Parameters to expose, as a .meta.json sidecar declares them: {"<name>": {"node": "<id>", "input": "<input>", "type"?, ' +
