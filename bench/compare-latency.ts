@@ -13,7 +13,8 @@ import { createServer } from '../src/mcp/server.js';
 import { startSimulator, type Simulator } from '../src/simulator/index.js';
 import type { WebSocketFactory, WebSocketLike } from '../streams/connection.js';
 import { BASELINE_POLL_MS, HistoryPoller } from './compare-baseline.js';
-import { between, median, p95, seededRandom, type ComparisonRow } from './compare-stats.js';
+import { between, median, p95, type ComparisonRow } from './compare-stats.js';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * Completion latency side by side: from the simulator's `execution_success` to the moment a

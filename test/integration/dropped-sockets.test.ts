@@ -12,6 +12,7 @@ import type { TrackedJob } from '../../streams/job-tracker.js';
 import { stressCount, stressLabel } from '../helpers/stress.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { deadline, until } from '../helpers/wait.js';
+import { seededRandom } from '../../bench/seeded-random.js';
 
 /**
  * Every connection between comfywire and ComfyUI (the WebSocket and the HTTP keep-alive sockets)
@@ -30,17 +31,6 @@ type Phase = (typeof PHASES)[number];
 const STEPS = 6;
 const SEED = Number(process.env.COMFYWIRE_FAULT_SEED ?? Date.now() % 2 ** 31);
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 let sim: Simulator;
 let proxy: TcpProxy;
@@ -137,7 +127,7 @@ async function runWithCut(run: number, phase: Phase, rand: () => number): Promis
 }
 
 test(`${RUNS} jobs (${stressLabel()}), every connection cut once at a random phase: each ends a success with its output intact, none lost`, async () => {
-  const rand = seeded(SEED);
+  const rand = seededRandom(SEED);
   const tally: Record<Phase, number> = { before_submit: 0, queued: 0, mid_progress: 0, after_executed: 0, mid_download: 0 };
   for (let run = 0; run < RUNS; run++) {
     // Every phase at least once in any run of five or more, then at random.

@@ -1,4 +1,5 @@
-import { between, comparisonTable, formatMs, formatRatio, median, p95, ratio, seededRandom } from '../../bench/compare-stats.js';
+import { between, comparisonTable, formatMs, formatRatio, median, p95, ratio } from '../../bench/compare-stats.js';
+import { seededRandom } from '../../bench/seeded-random.js';
 
 /** The arithmetic and the table of `npm run bench -- --compare`. */
 
