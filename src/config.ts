@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigInvalidError } from './errors.js';
 import { redactUrls } from './redact.js';
+import { bareUrl, hostPortName, hostsFromUrls, isHttpUrl, readHostsFile, urlCredentials, type HostSpec } from './fleet/hosts.js';
 
 /**
  * Configuration is read once, from the environment and an optional `.env` file, validated
@@ -28,14 +29,11 @@ const EnvSchema = z
     COMFYUI_URL: z
       .string()
       .default('http://127.0.0.1:8188')
-      .refine((v) => {
-        try {
-          const u = new URL(v);
-          return u.protocol === 'http:' || u.protocol === 'https:';
-        } catch {
-          return false;
-        }
-      }, 'must be an http:// or https:// URL such as http://127.0.0.1:8188'),
+      .refine(isHttpUrl, 'must be an http:// or https:// URL such as http://127.0.0.1:8188'),
+    // Several hosts: a comma-separated list (sharing the auth below) or a JSON hosts file (src/fleet/hosts.ts).
+    COMFYUI_URLS: optionalText,
+    COMFYWIRE_HOSTS_FILE: optionalText,
+    COMFYWIRE_FAILOVER: z.enum(['off', 'requeue']).default('requeue'),
     COMFYUI_AUTH_TOKEN: optionalText,
     COMFYUI_AUTH_BASIC: optionalText.refine((v) => v === undefined || v.includes(':'), 'must be "user:password"'),
     COMFYUI_AUTH_HEADER_NAME: optionalText.refine(
@@ -94,6 +92,13 @@ const EnvSchema = z
           `remove the credentials from COMFYUI_URL (and put them in COMFYUI_AUTH_BASIC=user:password), or unset ${also.join(', ')}`,
       });
     }
+    if (env.COMFYUI_URLS !== undefined && env.COMFYWIRE_HOSTS_FILE !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['COMFYWIRE_HOSTS_FILE'],
+        message: 'and COMFYUI_URLS are both set: list the hosts in one place (the hosts file can name each host and give it auth, weight and tags)',
+      });
+    }
     const hasName = env.COMFYUI_AUTH_HEADER_NAME !== undefined;
     const hasValue = env.COMFYUI_AUTH_HEADER_VALUE !== undefined;
     if (hasName !== hasValue) {
@@ -115,8 +120,13 @@ export type ComfyAuth =
   | { kind: 'header'; name: string; value: string };
 
 export interface Config {
+  /** The first host's address and auth (the only ones with one host): what single-server code paths use. */
   comfyUrl: string;
   auth: ComfyAuth;
+  /** Every ComfyUI host, in the order configured; at least one. */
+  hosts: readonly HostSpec[];
+  /** What happens to a job that had not started on a host that lost its queue (docs/ARCHITECTURE.md, Fleet). */
+  failover: 'off' | 'requeue';
   workflowsDir: string;
   outputDir: string;
   defaultWorkflow: string;
@@ -199,9 +209,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   }
   const e = parsed.data;
   const stateDir = e.COMFYWIRE_STATE_DIR ? resolve(cwd, e.COMFYWIRE_STATE_DIR) : defaultStateDir(merged);
+  const hosts = hostsFrom(e, cwd);
   const config: Config = {
-    comfyUrl: withoutCredentials(e.COMFYUI_URL).replace(/\/+$/, ''),
-    auth: authFrom(e),
+    comfyUrl: hosts[0]!.url,
+    auth: hosts[0]!.auth,
+    hosts: Object.freeze(hosts),
+    failover: e.COMFYWIRE_FAILOVER,
     workflowsDir: e.COMFYWIRE_WORKFLOWS_DIR ? resolve(cwd, e.COMFYWIRE_WORKFLOWS_DIR) : defaultWorkflowsDir(cwd),
     outputDir: e.COMFYWIRE_OUTPUT_DIR ? resolve(cwd, e.COMFYWIRE_OUTPUT_DIR) : defaultOutputDir(cwd, merged),
     defaultWorkflow: e.COMFYWIRE_DEFAULT_WORKFLOW,
@@ -261,7 +274,7 @@ const CLIENT_REFERENCE = /^\$\{(?:env:|input:)?([A-Za-z_][A-Za-z0-9_-]*)(?::-[^}
  * variable passes the reference on as text. Sent as a token it would only earn an HTTP 401.
  */
 function rejectUnexpandedReferences(vars: Record<string, string | undefined>): void {
-  for (const name of ['COMFYUI_URL', 'COMFYUI_AUTH_TOKEN', 'COMFYUI_AUTH_BASIC', 'COMFYUI_AUTH_HEADER_VALUE', 'COMFYWIRE_HTTP_TOKEN', 'DATABASE_URL']) {
+  for (const name of ['COMFYUI_URL', 'COMFYUI_URLS', 'COMFYWIRE_HOSTS_FILE', 'COMFYUI_AUTH_TOKEN', 'COMFYUI_AUTH_BASIC', 'COMFYUI_AUTH_HEADER_VALUE', 'COMFYWIRE_HTTP_TOKEN', 'DATABASE_URL']) {
     const match = CLIENT_REFERENCE.exec(vars[name]?.trim() ?? '');
     if (!match) continue;
     throw new ConfigInvalidError(`${name} is the unexpanded reference ${match[0]}: the MCP client that started comfywire had no value for it.`, {
@@ -342,24 +355,11 @@ function shownValue(name: string, value: string | undefined): string {
   return JSON.stringify(safe.length > SHOWN_VALUE_CHARS ? `${safe.slice(0, SHOWN_VALUE_CHARS)}…` : safe);
 }
 
-/** user and password from `http://user:password@host` (decoded), when the URL has them. */
-function urlCredentials(url: string): { user: string; password: string } | undefined {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return undefined;
-    return { user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The URL without its userinfo; credentials travel in a header, never in the address we print. */
-function withoutCredentials(url: string): string {
-  if (!urlCredentials(url)) return url;
-  const u = new URL(url);
-  u.username = '';
-  u.password = '';
-  return u.href;
+/** One host from COMFYUI_URL, else those of COMFYUI_URLS or the hosts file (which the schema keeps exclusive). */
+function hostsFrom(e: z.infer<typeof EnvSchema>, cwd: string): HostSpec[] {
+  if (e.COMFYWIRE_HOSTS_FILE) return readHostsFile(e.COMFYWIRE_HOSTS_FILE, cwd);
+  if (e.COMFYUI_URLS) return hostsFromUrls(e.COMFYUI_URLS, authFrom({ ...e, COMFYUI_URL: 'http://x' }));
+  return [{ name: hostPortName(e.COMFYUI_URL), url: bareUrl(e.COMFYUI_URL), auth: authFrom(e), weight: 1, tags: [] }];
 }
 
 function authFrom(e: z.infer<typeof EnvSchema>): ComfyAuth {

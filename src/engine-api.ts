@@ -4,7 +4,7 @@ import type { ComfyClient } from './comfy/client.js';
 import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
 import type { ComfyEvent } from '../streams/messages.js';
 import type { JobState } from '../streams/job-state.js';
-import type { TrackedJob } from '../streams/tracked-job.js';
+import type { JobHandle } from '../streams/tracked-job.js';
 
 /**
  * What the MCP server, the CLI and the feed may do with the engine. Narrow on purpose: they
@@ -37,6 +37,16 @@ export interface SubmitOptions {
   /** Download the outputs when the job succeeds (default true). */
   download?: boolean;
   signal?: AbortSignal;
+  /** Run on this host only (its name), when there are several (src/fleet/). */
+  host?: string;
+  /** Run only on hosts carrying every one of these tags. */
+  tags?: readonly string[];
+  /** The fleet's own: the prompt id to use (a re-dispatch keeps the job's id). */
+  promptId?: string;
+  /** The fleet's own: why this host was chosen, shown in the job's status. */
+  dispatch?: string;
+  /** The fleet's own: when the caller first asked (a re-dispatch keeps it). */
+  submittedAt?: number;
 }
 
 export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'unknown';
@@ -44,11 +54,11 @@ export type CancelOutcome = 'dequeued' | 'interrupted' | 'already_finished' | 'u
 /** The jobs this process submitted: in flight, or recently finished. */
 export interface JobsView {
   /** A job still in flight. */
-  job(promptId: string): TrackedJob | undefined;
+  job(promptId: string): JobHandle | undefined;
   /** Live state of a job in flight, or the final state of a recent one. */
   jobState(promptId: string): JobState | undefined;
   /** Jobs in flight, oldest first. */
-  inFlight(): TrackedJob[];
+  inFlight(): JobHandle[];
   /** Finished jobs, newest first. */
   recent(limit?: number): JobState[];
 }
@@ -82,7 +92,7 @@ export interface ComfyEngine extends JobsView {
   readonly events$: Observable<ComfyEvent>;
   /** ComfyUI's /object_info, cached briefly. */
   objectInfo(): Promise<ObjectInfo>;
-  submit(prompt: ApiPrompt, options?: SubmitOptions): Promise<TrackedJob>;
+  submit(prompt: ApiPrompt, options?: SubmitOptions): Promise<JobHandle>;
   cancel(promptId: string): Promise<CancelOutcome>;
   counts(): EngineCounts;
 }

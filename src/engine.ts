@@ -35,6 +35,8 @@ export interface EngineOptions {
   webSocketFactory?: WebSocketFactory;
   /** Reconnect policy of the socket; by default it never gives up (a long-running server must outlive ComfyUI restarts). */
   backoff?: Partial<BackoffOptions>;
+  /** The host's name (src/fleet/hosts.ts), written into each job's state; defaults to the first configured host's. */
+  hostName?: string;
 }
 
 export class Engine implements ComfyEngine {
@@ -103,6 +105,7 @@ export class Engine implements ComfyEngine {
       tracker: this.jobs,
       waitUntilOpen: () => this.waitUntilOpen(),
       maxActiveJobs: config.limits.maxActiveJobs,
+      hostName: options.hostName ?? config.hosts?.[0]?.name,
       reconnects: () => this.reconnects,
       refreshQueue: () => this.policies.refreshQueue(),
       resyncAgain: () => this.policies.resyncAgain(),
@@ -127,7 +130,14 @@ export class Engine implements ComfyEngine {
     const exposure = exposureWarning(this.config.comfyUrl);
     if (exposure) this.logger.warn(exposure);
     this.connection.start();
-    this.subscriptions.push(this.connection.reconnected$.subscribe(() => this.reconnects++), ...this.policies.start());
+    this.subscriptions.push(
+      this.connection.reconnected$.subscribe(() => {
+        this.reconnects++;
+        // A ComfyUI that went away may come back with other custom nodes or models.
+        this.objectInfoCache.invalidate();
+      }),
+      ...this.policies.start(),
+    );
     return this;
   }
 

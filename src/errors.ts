@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'RATE_LIMITED'
   | 'JOB_CAP_REACHED'
+  | 'NO_ELIGIBLE_HOST'
   | 'CALL_LOG_UNAVAILABLE';
 
 export interface ComfywireErrorOptions {
@@ -233,6 +234,20 @@ export class JobCapReachedError extends ComfywireError {
   constructor(message: string, options: ComfywireErrorOptions = {}) {
     super('JOB_CAP_REACHED', message, options);
     this.name = 'JobCapReachedError';
+  }
+}
+
+/** No configured host can run the prompt (down, lacking a node class or model, not tagged), or the pinned one is unknown. */
+export class NoEligibleHostError extends ComfywireError {
+  constructor(message: string, options: ComfywireErrorOptions = {}) {
+    super('NO_ELIGIBLE_HOST', message, {
+      hint:
+        options.hint ??
+        'Start or reach a host that has what the workflow needs (install the node or model there), drop the host or tags ' +
+          'you asked for, or see every host with get_system_stats / `comfywire doctor`.',
+      ...options,
+    });
+    this.name = 'NoEligibleHostError';
   }
 }
 

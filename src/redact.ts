@@ -52,15 +52,20 @@ export function redactSecrets(secrets: readonly string[]): Redactor {
   };
 }
 
+/** The parts of the configuration that hold secrets (`hosts` optional: tests pass a bare auth). */
+export type SecretsConfig = Pick<Config, 'auth' | 'databaseUrl' | 'http'> & { hosts?: Config['hosts'] };
+
 /** Every secret the configuration holds, in each form it could be written out. */
-export function secretsOf(config: Pick<Config, 'auth' | 'databaseUrl' | 'http'>): string[] {
+export function secretsOf(config: SecretsConfig): string[] {
   const plain: string[] = [];
-  const { auth } = config;
-  if (auth.kind === 'bearer') plain.push(auth.token);
-  if (auth.kind === 'header') plain.push(auth.value);
-  if (auth.kind === 'basic') {
-    plain.push(auth.password);
-    if (auth.password) plain.push(Buffer.from(`${auth.user}:${auth.password}`).toString('base64'));
+  // Every host's auth (a hosts file gives each its own), the first host's being config.auth.
+  for (const auth of [config.auth, ...(config.hosts ?? []).map((h) => h.auth)]) {
+    if (auth.kind === 'bearer') plain.push(auth.token);
+    if (auth.kind === 'header') plain.push(auth.value);
+    if (auth.kind === 'basic') {
+      plain.push(auth.password);
+      if (auth.password) plain.push(Buffer.from(`${auth.user}:${auth.password}`).toString('base64'));
+    }
   }
   if (config.http.token) plain.push(config.http.token);
   if (config.databaseUrl) {
@@ -75,7 +80,7 @@ export function secretsOf(config: Pick<Config, 'auth' | 'databaseUrl' | 'http'>)
 }
 
 /** The redactor for everything a process configured this way writes. */
-export function redactorFor(config: Pick<Config, 'auth' | 'databaseUrl' | 'http'>): Redactor {
+export function redactorFor(config: SecretsConfig): Redactor {
   const secrets = redactSecrets(secretsOf(config));
   return (text) => redactUrls(secrets(text));
 }

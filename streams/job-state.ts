@@ -77,6 +77,10 @@ export interface JobState {
   error?: JobError;
   interrupted?: NodeRef;
   lostReason?: string;
+  /** The ComfyUI host that has the job (its name; one host or several, see src/fleet/). */
+  host?: string;
+  /** Why the job went to that host, when there was a choice (several hosts, a re-dispatch). */
+  dispatch?: string;
   /** A success whose outputs could not be determined, and why: not the same as "no files". */
   outputsUnknown?: string;
   previews: number;
@@ -112,7 +116,13 @@ export function promptContext(prompt: ApiPrompt | undefined): PromptContext {
   return { nodes, totalWeight };
 }
 
-export function initialJobState(promptId: string, submittedAt: number, workflow?: string): JobState {
+/** Where a job was placed, fixed when it is tracked. */
+export interface JobPlacement {
+  host?: string;
+  dispatch?: string;
+}
+
+export function initialJobState(promptId: string, submittedAt: number, workflow?: string, placement: JobPlacement = {}): JobState {
   // Every key, present from the start and always in this order: the reducer's spreads then keep
   // one object shape, and reduceJob stays monomorphic (keys added in varying orders cost about
   // a third more per fact; bench/latency.ts). The type makes a key added to JobState a compile
@@ -138,6 +148,8 @@ export function initialJobState(promptId: string, submittedAt: number, workflow?
     error: undefined,
     interrupted: undefined,
     lostReason: undefined,
+    host: placement.host,
+    dispatch: placement.dispatch,
     outputsUnknown: undefined,
     previews: 0,
     endedBy: undefined,

@@ -2,7 +2,7 @@ import { AsyncSubject, BehaviorSubject, type Observable, type Subscription } fro
 import type { ApiPrompt } from '../src/comfy/types.js';
 import type { JobFact } from './job-facts.js';
 import type { ComfyEvent } from './messages.js';
-import { FINISHED, initialJobState, promptContext, reduceJob, type JobState, type PromptContext } from './job-state.js';
+import { FINISHED, initialJobState, promptContext, reduceJob, type JobPlacement, type JobState, type PromptContext } from './job-state.js';
 
 /**
  * One job as a stream: its route (the socket's events, and how the route ended) merged with the
@@ -22,12 +22,25 @@ export interface JobRoute {
   endFact(error?: unknown): JobFact | undefined;
 }
 
-export interface TrackOptions {
+export interface TrackOptions extends JobPlacement {
   prompt?: ApiPrompt;
   workflow?: string;
+  /** When the caller first asked (a re-dispatched job keeps its first submission time). */
+  submittedAt?: number;
 }
 
-export class TrackedJob {
+/** What callers hold of a job: its id, its states, its end. A TrackedJob, or a fleet job that may move hosts. */
+export interface JobHandle {
+  readonly promptId: string;
+  /** Titles and classes of the prompt's nodes, for readable states. */
+  readonly ctx: PromptContext;
+  readonly states$: Observable<JobState>;
+  readonly done: Promise<JobState>;
+  readonly state: JobState;
+  readonly finished: boolean;
+}
+
+export class TrackedJob implements JobHandle {
   readonly promptId: string;
   readonly ctx: PromptContext;
   /** Every state from the current one on; completes once the job is settled. */
@@ -43,7 +56,7 @@ export class TrackedJob {
   constructor(promptId: string, options: TrackOptions, route: JobRoute, private readonly now: () => number) {
     this.promptId = promptId;
     this.ctx = promptContext(options.prompt);
-    this.subject = new BehaviorSubject(initialJobState(promptId, now(), options.workflow));
+    this.subject = new BehaviorSubject(initialJobState(promptId, options.submittedAt ?? now(), options.workflow, options));
     this.states$ = this.subject.asObservable();
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.over$ = this.over.asObservable();

@@ -7,7 +7,7 @@ import { isCallStatus, type CallStatus } from './record.js';
 
 /** Codes of a call comfywire refused before anything reached ComfyUI (its input, its limits). */
 export const REFUSED_CODES: ReadonlySet<string> = new Set([
-  'PARAMETER_INVALID', 'UNSAFE_PATH', 'WORKFLOW_NOT_FOUND', 'WORKFLOW_INVALID', 'RATE_LIMITED', 'JOB_CAP_REACHED',
+  'PARAMETER_INVALID', 'UNSAFE_PATH', 'WORKFLOW_NOT_FOUND', 'WORKFLOW_INVALID', 'RATE_LIMITED', 'JOB_CAP_REACHED', 'NO_ELIGIBLE_HOST',
 ]);
 
 export interface Outcome {

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { callLogFromConfig, type CallLog } from '../call-log/call-log.js';
 import { loadConfig, type Config } from '../config.js';
-import { Engine } from '../engine.js';
+import { Fleet } from '../fleet/fleet.js';
 import type { Logger } from '../logger.js';
 import type { Redactor } from '../redact.js';
 import { createRuntimeBase, type RuntimeBase } from './runtime-base.js';
@@ -17,7 +17,8 @@ import type { Simulator } from '../simulator/index.js';
 export interface Runtime {
   config: Readonly<Config>;
   logger: Logger;
-  engine: Engine;
+  /** Every configured ComfyUI host (one, or several: src/fleet/). */
+  engine: Fleet;
   simulator: Simulator | undefined;
   /** Masks the configured secrets in any text this command writes (the logger already applies it). */
   redact: Redactor;
@@ -38,15 +39,19 @@ export interface RuntimeOptions {
 
 /** True when the user named a ComfyUI (environment or .env), as opposed to relying on the default. */
 export function comfyUrlConfigured(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): boolean {
-  if (env['COMFYUI_URL']?.trim()) return true;
+  const named = (vars: Record<string, string | undefined>): boolean => HOST_VARIABLES.some((k) => !!vars[k]?.trim());
+  if (named(env)) return true;
   const file = resolve(cwd, '.env');
   if (!existsSync(file)) return false;
   try {
-    return !!(parseEnv(readFileSync(file, 'utf8')) as Record<string, string>)['COMFYUI_URL']?.trim();
+    return named(parseEnv(readFileSync(file, 'utf8')) as Record<string, string>);
   } catch {
     return false;
   }
 }
+
+/** The variables that name ComfyUI hosts (one, a list, a file). */
+const HOST_VARIABLES = ['COMFYUI_URL', 'COMFYUI_URLS', 'COMFYWIRE_HOSTS_FILE'];
 
 async function answers(url: string, timeoutMs: number): Promise<boolean> {
   try {
@@ -77,10 +82,13 @@ export async function createRuntime(options: RuntimeOptions = {}): Promise<Runti
     // Loaded only when used: the simulator's node set and object_info cost start-up time.
     const { startSimulator } = await import('../simulator/index.js');
     simulator = await startSimulator({ port: 0, logger });
-    config = loadConfig(process.env, { overrides: { ...options.overrides, COMFYUI_URL: simulator.url } });
+    // The simulator replaces whatever hosts were configured.
+    config = loadConfig(process.env, {
+      overrides: { ...options.overrides, COMFYUI_URL: simulator.url, COMFYUI_URLS: undefined, COMFYWIRE_HOSTS_FILE: undefined },
+    });
     logger.info(`embedded simulator listening on ${simulator.url}`);
   }
-  const engine = new Engine({ config, logger });
+  const engine = new Fleet({ config, logger });
   const calls = callLogFromConfig(config, logger);
   return {
     config,

@@ -16,6 +16,11 @@ export class ObjectInfoCache {
 
   constructor(private readonly fetch: () => Promise<ObjectInfo>) {}
 
+  /** Forget the answer (ComfyUI reconnected: it may have restarted with other nodes or models). */
+  invalidate(): void {
+    if (this.entry?.answeredAt !== undefined) this.entry = undefined;
+  }
+
   get(): Promise<ObjectInfo> {
     const cache = this.entry;
     if (cache && (cache.answeredAt === undefined || Date.now() - cache.answeredAt <= OBJECT_INFO_TTL_MS)) return cache.value;

@@ -1,5 +1,5 @@
 import { JobCapReachedError } from '../errors.js';
-import type { TrackedJob } from '../../streams/tracked-job.js';
+import type { JobHandle } from '../../streams/tracked-job.js';
 
 /**
  * The cap on generation jobs per process (COMFYWIRE_MAX_ACTIVE_JOBS): a runaway agent loop should
@@ -9,12 +9,12 @@ import type { TrackedJob } from '../../streams/tracked-job.js';
  */
 
 /** Jobs of ours that ComfyUI has queued or is running (or that are being submitted). */
-export function jobsInComfy(jobs: readonly TrackedJob[]): number {
+export function jobsInComfy(jobs: readonly JobHandle[]): number {
   return jobs.filter((job) => !job.finished && job.state.endedBy === undefined).length;
 }
 
 /** Throws JobCapReachedError when another job would pass `cap` (0 = no cap). */
-export function checkJobCap(jobs: readonly TrackedJob[], cap: number): void {
+export function checkJobCap(jobs: readonly JobHandle[], cap: number): void {
   if (cap <= 0) return;
   const running = jobsInComfy(jobs);
   if (running < cap) return;

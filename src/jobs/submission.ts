@@ -22,6 +22,8 @@ export interface SubmissionDeps {
   reconnects(): number;
   /** Jobs in ComfyUI this process may have at once (COMFYWIRE_MAX_ACTIVE_JOBS; 0 = no cap). */
   maxActiveJobs: number;
+  /** The host's name, written into each job's state (src/fleet/hosts.ts). */
+  hostName?: string;
   /** Ask for a queue refresh now; ask for one more resync. */
   refreshQueue(): void;
   resyncAgain(): void;
@@ -54,8 +56,14 @@ export class Submission {
     await this.deps.waitUntilOpen();
     // Checked and tracked in one synchronous step: concurrent submissions cannot all pass the check.
     checkJobCap(tracker.activeJobs(), this.deps.maxActiveJobs);
-    const promptId = randomUUID();
-    const job = tracker.track(promptId, { prompt, ...(options.workflow ? { workflow: options.workflow } : {}) });
+    const promptId = options.promptId ?? randomUUID();
+    const job = tracker.track(promptId, {
+      prompt,
+      ...(options.workflow ? { workflow: options.workflow } : {}),
+      ...(this.deps.hostName !== undefined ? { host: this.deps.hostName } : {}),
+      ...(options.dispatch !== undefined ? { dispatch: options.dispatch } : {}),
+      ...(options.submittedAt !== undefined ? { submittedAt: options.submittedAt } : {}),
+    });
     if (options.download === false) this.noDownload.add(promptId);
     let reply: Awaited<ReturnType<ComfyClient['submitPrompt']>>;
     const reconnectsBefore = this.deps.reconnects();

@@ -3,7 +3,7 @@ import type { CallToolResult, ServerNotification, ServerRequest } from '@modelco
 import { firstValueFrom, from, of, timeout, type Subscription } from 'rxjs';
 import type { GenerateRequest } from '../../generation/request.js';
 import { PromptRejectedError, describeError } from '../../errors.js';
-import type { TrackedJob } from '../../../streams/job-tracker.js';
+import type { JobHandle } from '../../../streams/tracked-job.js';
 import type { ToolContext } from '../deps.js';
 import { allowedImage } from '../allowed-paths.js';
 import { checkJobCap } from '../../jobs/job-cap.js';
@@ -56,7 +56,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes };
   if (extra.signal.aborted) return failure('The request was cancelled before the job was submitted; nothing was queued.');
 
-  let job: TrackedJob;
+  let job: JobHandle;
   try {
     job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
   } catch (error) {
