@@ -85,6 +85,35 @@ export interface EngineCounts {
   httpConnections: number | undefined;
 }
 
+/** A ComfyUI host as tools show it: name, address, state, and what dispatch knows of it. */
+export interface HostStatus {
+  name: string;
+  url: string;
+  /** The socket's state: connecting, open, reconnecting, closed. */
+  state: string;
+  up: boolean;
+  weight: number;
+  tags: readonly string[];
+  /** Jobs ahead of a new one there: ComfyUI's own count (every client's), or ours when that is behind. */
+  queue: number;
+  /** This process's jobs there that are not finished. */
+  jobsInFlight: number;
+  /** Measured seconds per job there (moving average over every workflow), once a job has run. */
+  secondsPerJob: number | undefined;
+  /** The checkpoint the host last loaded for one of our jobs. */
+  loadedCheckpoint: string | undefined;
+  /** What dispatch read of it: counts, the read's error, or undefined before the first read. */
+  catalog: { nodeClasses: number; models: number } | { error: string } | undefined;
+}
+
+/** One host of the engine: its name, its reads, its status now. An engine over one server has one. */
+export interface EngineHost {
+  readonly name: string;
+  readonly url: string;
+  readonly comfy: ComfyReads;
+  status(): HostStatus;
+}
+
 export interface ComfyEngine extends JobsView {
   readonly config: Readonly<Config>;
   readonly comfy: ComfyReads;
@@ -95,4 +124,6 @@ export interface ComfyEngine extends JobsView {
   submit(prompt: ApiPrompt, options?: SubmitOptions): Promise<JobHandle>;
   cancel(promptId: string): Promise<CancelOutcome>;
   counts(): EngineCounts;
+  /** Every ComfyUI host, in configuration order (one for a single server). */
+  hostList(): readonly EngineHost[];
 }

@@ -7,7 +7,8 @@ import type { ApiPrompt, ObjectInfo } from './comfy/types.js';
 import { CancelledError, ComfyUnreachableError, type ComfywireError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { exposureWarning } from './exposure.js';
-import type { CancelOutcome, ComfyEngine, EngineCounts, SubmitOptions } from './engine-api.js';
+import type { CancelOutcome, ComfyEngine, EngineCounts, EngineHost, SubmitOptions } from './engine-api.js';
+import { hostPortName } from './fleet/hosts.js';
 import { ComfyConnection, type WebSocketFactory } from '../streams/connection.js';
 import type { BackoffOptions } from '../streams/backoff.js';
 import type { ComfyEvent } from '../streams/messages.js';
@@ -45,6 +46,8 @@ export class Engine implements ComfyEngine {
   readonly connection: ComfyConnection;
   readonly router: PromptRouter;
   readonly jobs: JobTracker;
+  /** The host's name in job states and tool answers. */
+  readonly hostName: string;
   private readonly logger: Logger;
   private readonly submission: Submission;
   private readonly policies: JobPolicies;
@@ -62,6 +65,7 @@ export class Engine implements ComfyEngine {
     this.config = options.config;
     this.logger = options.logger ?? silentLogger();
     const { config } = options;
+    this.hostName = options.hostName ?? config.hosts?.[0]?.name ?? hostPortName(config.comfyUrl);
     const logger = this.logger;
     const client = (this.client = new ComfyClient({
       baseUrl: config.comfyUrl,
@@ -105,7 +109,7 @@ export class Engine implements ComfyEngine {
       tracker: this.jobs,
       waitUntilOpen: () => this.waitUntilOpen(),
       maxActiveJobs: config.limits.maxActiveJobs,
-      hostName: options.hostName ?? config.hosts?.[0]?.name,
+      hostName: this.hostName,
       reconnects: () => this.reconnects,
       refreshQueue: () => this.policies.refreshQueue(),
       resyncAgain: () => this.policies.resyncAgain(),
@@ -159,6 +163,31 @@ export class Engine implements ComfyEngine {
 
   recent(limit?: number): JobState[] {
     return this.jobs.recent(limit);
+  }
+
+  /** This engine's one host (what a fleet of one shows; src/fleet/ has the dispatch figures). */
+  hostList(): readonly EngineHost[] {
+    const name = this.hostName;
+    return [
+      {
+        name,
+        url: this.config.comfyUrl,
+        comfy: this.client,
+        status: () => ({
+          name,
+          url: this.config.comfyUrl,
+          state: this.connection.state,
+          up: this.connection.state === 'open',
+          weight: 1,
+          tags: [],
+          queue: 0,
+          jobsInFlight: this.jobs.activeCount,
+          secondsPerJob: undefined,
+          loadedCheckpoint: undefined,
+          catalog: undefined,
+        }),
+      },
+    ];
   }
 
   counts(): EngineCounts {

@@ -1,7 +1,7 @@
 import { filter, firstValueFrom, map, merge, race, timer, type Observable, type Subscription } from 'rxjs';
 import type { Config } from '../config.js';
 import type { ApiPrompt, ObjectInfo } from '../comfy/types.js';
-import type { CancelOutcome, ComfyEngine, ComfyReads, EngineCounts, SubmitOptions } from '../engine-api.js';
+import type { CancelOutcome, ComfyEngine, ComfyReads, EngineCounts, EngineHost, HostStatus, SubmitOptions } from '../engine-api.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { ComfyUnreachableError, NoEligibleHostError, describeError, type ComfywireError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -32,21 +32,6 @@ export interface Host {
   load: HostLoad;
 }
 
-/** A host as tools show it: name, address, state, and what dispatch knows of it. */
-export interface HostStatus {
-  name: string;
-  url: string;
-  state: string;
-  up: boolean;
-  weight: number;
-  tags: readonly string[];
-  queue: number;
-  jobsInFlight: number;
-  secondsPerJob: number | undefined;
-  loadedCheckpoint: string | undefined;
-  catalog: { nodeClasses: number; models: number } | { error: string } | undefined;
-}
-
 export interface FleetOptions extends Omit<EngineOptions, 'config' | 'hostName'> {
   config: Readonly<Config>;
   /** Makes each host's engine (tests pass socket factories through EngineOptions instead). */
@@ -57,6 +42,24 @@ export interface FleetOptions extends Omit<EngineOptions, 'config' | 'hostName'>
 export const FIRST_CONNECT_WAIT_MS = 2_000;
 /** Key of the moving averages for a prompt submitted without a template name. */
 const RAW_PROMPT = '(prompt)';
+
+function hostStatus(h: Host): HostStatus {
+  const read = h.catalog.peek();
+  const state = h.engine.connection.state;
+  return {
+    name: h.spec.name,
+    url: h.spec.url,
+    state,
+    up: state === 'open',
+    weight: h.spec.weight,
+    tags: h.spec.tags,
+    queue: h.load.queueLength(),
+    jobsInFlight: h.engine.inFlight().length,
+    secondsPerJob: h.load.secondsPerJob(RAW_PROMPT),
+    loadedCheckpoint: h.load.loadedCheckpoint,
+    catalog: read === undefined ? undefined : read.ok ? { nodeClasses: read.catalog.nodeClasses.size, models: read.catalog.models.size } : { error: read.error },
+  };
+}
 
 export class Fleet implements ComfyEngine {
   readonly config: Readonly<Config>;
@@ -73,6 +76,7 @@ export class Fleet implements ComfyEngine {
   private readonly movedTo = new Map<string, string>();
   private readonly subscriptions: Subscription[] = [];
   private firstConnects: Promise<void> | undefined;
+  private hostHandles: EngineHost[] | undefined;
   private started = false;
 
   constructor(options: FleetOptions) {
@@ -108,39 +112,29 @@ export class Fleet implements ComfyEngine {
     this.started = true;
     for (const h of this.hosts) {
       h.engine.start();
-      if (this.single) continue;
       const { connection } = h.engine;
+      this.subscriptions.push(connection.queueRemaining$.subscribe((n) => (h.load.statusQueue = n)));
+      if (this.single) continue;
+      // Read what the host can run once it is up, and again after each reconnect (a restart may
+      // bring other nodes or models). The engine forgot its /object_info first (it subscribed first).
       this.subscriptions.push(
-        // Read what the host can run once it is up, and again after each reconnect (a restart may
-        // bring other nodes or models). The engine forgot its /object_info first (it subscribed first).
         connection.state$.pipe(filter((s) => s === 'open')).subscribe(() => {
           h.catalog.invalidate();
           void h.catalog.get();
         }),
-        connection.queueRemaining$.subscribe((n) => (h.load.statusQueue = n)),
       );
     }
     return this;
   }
 
-  /** Every host's status, in configuration order. */
-  status(): HostStatus[] {
-    return this.hosts.map((h) => {
-      const read = h.catalog.peek();
-      return {
-        name: h.spec.name,
-        url: h.spec.url,
-        state: h.engine.connection.state,
-        up: h.engine.connection.state === 'open',
-        weight: h.spec.weight,
-        tags: h.spec.tags,
-        queue: h.load.queueLength(),
-        jobsInFlight: h.engine.inFlight().length,
-        secondsPerJob: h.load.secondsPerJob(RAW_PROMPT),
-        loadedCheckpoint: h.load.loadedCheckpoint,
-        catalog: read === undefined ? undefined : read.ok ? { nodeClasses: read.catalog.nodeClasses.size, models: read.catalog.models.size } : { error: read.error },
-      };
-    });
+  /** Every host, in configuration order, with its reads and its status. */
+  hostList(): readonly EngineHost[] {
+    return (this.hostHandles ??= this.hosts.map((h) => ({
+      name: h.spec.name,
+      url: h.spec.url,
+      comfy: h.engine.client,
+      status: () => hostStatus(h),
+    })));
   }
 
   /** The host that has (or last had) this job, when this process submitted it. */
