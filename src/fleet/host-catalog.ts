@@ -35,6 +35,8 @@ export const CATALOG_MAX_AGE_MS = 5 * 60_000;
 export class HostCatalog {
   private last: CatalogRead | undefined;
   private loading: Promise<CatalogRead> | undefined;
+  /** Bumped by invalidate(): a read started before it must not become the catalog. */
+  private generation = 0;
 
   constructor(
     private readonly source: CatalogSource,
@@ -47,9 +49,11 @@ export class HostCatalog {
     return this.last;
   }
 
-  /** Forget what was read: the next get() reads the host again (called on reconnect). */
+  /** Forget what was read, and a read in flight: the next get() reads the host again (called on reconnect). */
   invalidate(): void {
     this.last = undefined;
+    this.loading = undefined;
+    this.generation++;
   }
 
   /** The catalog: the last one if fresh, a stale one while a new read runs, else a new read. */
@@ -57,12 +61,19 @@ export class HostCatalog {
     const last = this.last;
     const fresh = last?.ok && this.now() - last.catalog.readAt <= this.maxAgeMs;
     if (last && fresh) return Promise.resolve(last);
-    const loading = (this.loading ??= this.read().finally(() => (this.loading = undefined)));
+    if (this.loading === undefined) {
+      const mine = this.read().finally(() => {
+        if (this.loading === mine) this.loading = undefined;
+      });
+      this.loading = mine;
+    }
+    const loading = this.loading;
     // Stale but usable: answer now, refresh behind.
     return last?.ok ? Promise.resolve(last) : loading;
   }
 
   private async read(): Promise<CatalogRead> {
+    const generation = this.generation;
     let read: CatalogRead;
     try {
       const [info, folders] = await Promise.all([this.source.objectInfo(), this.source.listModelFolders()]);
@@ -74,7 +85,7 @@ export class HostCatalog {
     } catch (err) {
       read = { ok: false, error: describeError(err) };
     }
-    this.last = read;
+    if (generation === this.generation) this.last = read;
     return read;
   }
 }

@@ -100,6 +100,11 @@ const FILE_HINT =
   'The hosts file is JSON: [{"name": "gpu-1", "url": "http://10.0.0.2:8188", "weight": 1, "tags": ["sdxl"], ' +
   '"auth": {"bearer": "..."}}, ...]; auth may also be {"basic": "user:password"} or {"header": "X-Api-Key", "value": "..."}.';
 
+/** [0, 'tags', 1] -> hosts[0].tags[1] */
+function entryPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('').replace(/^\[/, 'hosts[');
+}
+
 /** Reads and validates a hosts file; every problem names the file, the entry and the fix. */
 export function readHostsFile(file: string, cwd: string): HostSpec[] {
   const path = resolve(cwd, file);
@@ -113,7 +118,7 @@ export function readHostsFile(file: string, cwd: string): HostSpec[] {
   if (!parsed.success) {
     // The union's own message is generic: report the array form's issues, the documented one.
     const issues = z.array(HostEntrySchema).safeParse(Array.isArray(raw) ? raw : (raw as { hosts?: unknown } | null)?.hosts).error?.issues ?? parsed.error.issues;
-    const lines = issues.slice(0, 10).map((i) => `  ${i.path.length ? `hosts[${i.path.join('].')}` : 'the file'}: ${i.message}`);
+    const lines = issues.slice(0, 10).map((i) => `  ${i.path.length ? entryPath(i.path) : 'the file'}: ${i.message}`);
     throw new ConfigInvalidError(`COMFYWIRE_HOSTS_FILE ${path} is invalid:\n${lines.join('\n')}`, { hint: FILE_HINT });
   }
   const entries = Array.isArray(parsed.data) ? parsed.data : parsed.data.hosts;
