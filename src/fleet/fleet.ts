@@ -76,6 +76,8 @@ export class Fleet implements ComfyEngine {
   private readonly movedTo = new Map<string, string>();
   private readonly subscriptions: Subscription[] = [];
   private firstConnects: Promise<void> | undefined;
+  /** Submissions past the job cap check that no host has tracked yet. */
+  private placing = 0;
   private hostHandles: EngineHost[] | undefined;
   private started = false;
 
@@ -216,14 +218,25 @@ export class Fleet implements ComfyEngine {
       if (options.host !== undefined && options.host !== only.spec.name) {
         throw new NoEligibleHostError(`There is no ComfyUI host named "${options.host.slice(0, 64)}"; the only host is ${only.spec.name}.`);
       }
+      const missing = (options.tags ?? []).filter((t) => !only.spec.tags.includes(t));
+      if (missing.length > 0) {
+        throw new NoEligibleHostError(`No ComfyUI host can run this prompt: ${only.spec.name} not tagged ${missing[0]!.slice(0, 64)}.`);
+      }
       return only.engine.submit(prompt, options);
     }
-    // The process cap counts every host's jobs (each engine only sees its own).
-    checkJobCap(this.inFlight(), this.config.limits.maxActiveJobs);
+    // The process cap counts every host's jobs (each engine only sees its own), and the jobs still
+    // being placed: checked and counted in one synchronous step, so a burst cannot all pass it.
+    checkJobCap(this.inFlight(), this.config.limits.maxActiveJobs, this.placing);
     const needs = promptNeeds(prompt);
     const workflow = options.workflow ?? RAW_PROMPT;
     const request: DispatchRequest = { needs, workflow, ...(options.host !== undefined ? { host: options.host } : {}), ...(options.tags ? { tags: options.tags } : {}) };
-    const first = await this.place(prompt, needs, request, options);
+    this.placing++;
+    let first: JobHandle;
+    try {
+      first = await this.place(prompt, needs, request, options);
+    } finally {
+      this.placing--;
+    }
     if (this.config.failover !== 'requeue') return first;
     const job = new FleetJob(
       first,

@@ -13,10 +13,11 @@ export function jobsInComfy(jobs: readonly JobHandle[]): number {
   return jobs.filter((job) => !job.finished && job.state.endedBy === undefined).length;
 }
 
-/** Throws JobCapReachedError when another job would pass `cap` (0 = no cap). */
-export function checkJobCap(jobs: readonly JobHandle[], cap: number): void {
+/** Throws JobCapReachedError when another job would pass `cap` (0 = no cap), counting `submitting` ones too. */
+export function checkJobCap(jobs: readonly JobHandle[], cap: number, submitting = 0): void {
   if (cap <= 0) return;
-  const running = jobsInComfy(jobs);
+  // `submitting`: jobs past this check whose host has not tracked them yet (a fleet deciding where).
+  const running = jobsInComfy(jobs) + submitting;
   if (running < cap) return;
   throw new JobCapReachedError(
     `Too many jobs: this comfywire process already has ${running} generation jobs queued or running in ComfyUI, its cap ` +

@@ -111,3 +111,13 @@ it('a host that goes down is passed over (and named down), and used again once i
   const hosts = (await Promise.all(after.map((j) => j.done))).map((s) => s.host);
   expect(hosts.filter((x) => x === 'gpu-2').length).toBeGreaterThanOrEqual(2);
 }, 40_000);
+
+it('the job cap counts every host and the jobs still being placed: a burst of 8 with a cap of 3 queues exactly 3', async () => {
+  h = await startFleetHarness([{}, {}], { COMFYWIRE_MAX_ACTIVE_JOBS: '3' });
+  const tries = await Promise.allSettled(Array.from({ length: 8 }, () => h!.fleet.submit(slowPrompt(5, 20))));
+  const ok = tries.filter((t): t is PromiseFulfilledResult<Awaited<ReturnType<FleetHarness['fleet']['submit']>>> => t.status === 'fulfilled');
+  expect(ok).toHaveLength(3);
+  for (const t of tries) if (t.status === 'rejected') expect((t.reason as Error).name).toBe('JobCapReachedError');
+  await Promise.all(ok.map((t) => t.value.done));
+  expect((await (await h.fleet.submit(slowPrompt(1, 1))).done).status).toBe('success');
+});
