@@ -359,7 +359,7 @@ function shownValue(name: string, value: string | undefined): string {
 function hostsFrom(e: z.infer<typeof EnvSchema>, cwd: string): HostSpec[] {
   if (e.COMFYWIRE_HOSTS_FILE) return readHostsFile(e.COMFYWIRE_HOSTS_FILE, cwd);
   if (e.COMFYUI_URLS) return hostsFromUrls(e.COMFYUI_URLS, authFrom({ ...e, COMFYUI_URL: 'http://x' }));
-  return [{ name: hostPortName(e.COMFYUI_URL), url: bareUrl(e.COMFYUI_URL), auth: authFrom(e), weight: 1, tags: [] }];
+  return [{ name: hostPortName(e.COMFYUI_URL), url: bareUrl(e.COMFYUI_URL), auth: authFrom(e), weight: 1, tags: [], drain: false }];
 }
 
 function authFrom(e: z.infer<typeof EnvSchema>): ComfyAuth {

@@ -5,7 +5,7 @@ import { modelKey, type PromptNeeds } from './prompt-needs.js';
 /**
  * The dispatch decision, pure and synchronous over what the fleet already knows (no request is
  * made here; bench/dispatch.ts times it). In order:
- *   1. eligible hosts: up, not excluded, carrying every requested tag, with every node class and
+ *   1. eligible hosts: up, not draining, not excluded, carrying every requested tag, with every node class and
  *      model file the prompt names (their catalogs);
  *   2. among them the least expected cost: the queue ahead × the host's measured seconds per job
  *      of this workflow ÷ its weight, plus a model switch where the host will not have the
@@ -24,6 +24,8 @@ export interface HostView {
   state: string;
   weight: number;
   tags: readonly string[];
+  /** Out of rotation (hosts file `drain`): only a pinned job goes there. */
+  draining: boolean;
   catalog: CatalogRead | undefined;
   load: HostLoad;
 }
@@ -65,6 +67,7 @@ export function ineligibility(view: HostView, request: DispatchRequest): string 
   if (request.exclude?.has(view.name)) return 'it lost this job';
   for (const tag of request.tags ?? []) if (!view.tags.includes(tag)) return `not tagged ${tag}`;
   if (!view.up) return `down (${view.state})`;
+  if (view.draining) return 'draining (out of rotation: pin it to use it)';
   const read = view.catalog;
   if (read === undefined) return 'its node classes and models are not known yet';
   if (!read.ok) return `its /object_info or /models could not be read (${read.error})`;
@@ -123,8 +126,9 @@ function pinned(hosts: readonly HostView[], request: DispatchRequest): Decision 
     return { ok: false, reason, rejected: [] };
   }
   // A pinned host that is down is still the caller's choice: the submission waits for it (and
-  // says so if it does not come back in time). Missing nodes or models would only fail there.
-  const why = view.up ? ineligibility(view, { ...request, tags: [] }) : undefined;
+  // says so if it does not come back in time). A draining one too: pinning is how to use it.
+  // Missing nodes or models would only fail there.
+  const why = view.up ? ineligibility({ ...view, draining: false }, { ...request, tags: [] }) : undefined;
   if (why !== undefined) return { ok: false, reason: `The pinned host ${view.name} cannot run this prompt: it ${why}.`, rejected: [{ host: view.name, why }] };
   return { ok: true, host: view.name, reason: view.up ? `pinned to ${view.name} by the caller` : `pinned to ${view.name} by the caller (it is ${view.state})` };
 }

@@ -76,6 +76,8 @@ export class Fleet implements ComfyEngine {
   private readonly movedTo = new Map<string, string>();
   private readonly subscriptions: Subscription[] = [];
   private firstConnects: Promise<void> | undefined;
+  /** The last merged /object_info and the host answers it was made from. */
+  private merged: { from: ObjectInfo[]; info: ObjectInfo } | undefined;
   /** Submissions past the job cap check that no host has tracked yet. */
   private placing = 0;
   private hostHandles: EngineHost[] | undefined;
@@ -154,7 +156,14 @@ export class Fleet implements ComfyEngine {
     if (this.single) return this.hosts[0]!.engine.objectInfo();
     const reads = await Promise.allSettled(this.hosts.filter((h) => h.engine.connection.state === 'open').map((h) => h.engine.objectInfo()));
     const infos = reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    if (infos.length > 0) return mergeObjectInfo(infos);
+    if (infos.length > 0) {
+      // Each host's answer is cached by its engine: the same answers merge to the same result.
+      const last = this.merged;
+      if (last && last.from.length === infos.length && last.from.every((info, i) => info === infos[i])) return last.info;
+      const info = mergeObjectInfo(infos);
+      this.merged = { from: infos, info };
+      return info;
+    }
     const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     // No host is up: the first one's own read says why (unreachable, auth refused...).
@@ -301,6 +310,7 @@ export class Fleet implements ComfyEngine {
       state: h.engine.connection.state,
       weight: h.spec.weight,
       tags: h.spec.tags,
+      draining: h.spec.drain,
       catalog: h.catalog.peek(),
       load: h.load,
     }));

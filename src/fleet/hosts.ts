@@ -20,6 +20,8 @@ export interface HostSpec {
   /** Relative capacity (a host twice as fast may say 2): its expected wait is divided by it. */
   weight: number;
   tags: readonly string[];
+  /** Out of rotation: connected and shown, its jobs followed, but sent new jobs only when pinned. */
+  drain: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
@@ -78,6 +80,7 @@ const HostEntrySchema = z
     auth: AuthSchema.optional(),
     weight: z.number().positive().max(1000).default(1),
     tags: z.array(z.string().regex(TAG, 'a tag is 1-64 letters, digits, ".", "_" or "-"')).max(32).default([]),
+    drain: z.boolean().default(false),
   })
   .strict();
 
@@ -98,7 +101,7 @@ function authOf(entry: z.infer<typeof AuthSchema> | undefined, url: string): Com
 
 const FILE_HINT =
   'The hosts file is JSON: [{"name": "gpu-1", "url": "http://10.0.0.2:8188", "weight": 1, "tags": ["sdxl"], ' +
-  '"auth": {"bearer": "..."}}, ...]; auth may also be {"basic": "user:password"} or {"header": "X-Api-Key", "value": "..."}.';
+  '"auth": {"bearer": "..."}, "drain": false}, ...]; auth may also be {"basic": "user:password"} or {"header": "X-Api-Key", "value": "..."}.';
 
 /** [0, 'tags', 1] -> hosts[0].tags[1] */
 function entryPath(path: readonly PropertyKey[]): string {
@@ -124,7 +127,7 @@ export function readHostsFile(file: string, cwd: string): HostSpec[] {
   const entries = Array.isArray(parsed.data) ? parsed.data : parsed.data.hosts;
   const hosts = entries.map((e, i) => {
     try {
-      return { name: e.name, url: bareUrl(e.url), auth: authOf(e.auth, e.url), weight: e.weight, tags: Object.freeze([...e.tags]) };
+      return { name: e.name, url: bareUrl(e.url), auth: authOf(e.auth, e.url), weight: e.weight, tags: Object.freeze([...e.tags]), drain: e.drain };
     } catch (err) {
       throw new ConfigInvalidError(`COMFYWIRE_HOSTS_FILE ${path}: host ${i} (${e.name}) ${(err as Error).message}.`, { hint: FILE_HINT });
     }
@@ -148,7 +151,7 @@ export function hostsFromUrls(list: string, sharedAuth: ComfyAuth): HostSpec[] {
         hint: 'Remove the credentials from the URL, or unset the COMFYUI_AUTH_* variables.',
       });
     }
-    return { name: hostPortName(u), url: bareUrl(u), auth: own ? { kind: 'basic' as const, ...own } : sharedAuth, weight: 1, tags: Object.freeze([] as string[]) };
+    return { name: hostPortName(u), url: bareUrl(u), auth: own ? { kind: 'basic' as const, ...own } : sharedAuth, weight: 1, tags: Object.freeze([] as string[]), drain: false };
   });
   return checkFleet(hosts, 'COMFYUI_URLS');
 }

@@ -5,7 +5,7 @@ import { promptNeeds } from '../../src/fleet/prompt-needs.js';
 
 /** The decision alone, over hand-made hosts: eligibility, stickiness against waiting, weights, the words. */
 
-function host(name: string, o: { up?: boolean; classes?: string[]; models?: string[]; tags?: string[]; weight?: number; queue?: number; spj?: number; ckpt?: string; switchS?: number } = {}): HostView {
+function host(name: string, o: { drain?: boolean; up?: boolean; classes?: string[]; models?: string[]; tags?: string[]; weight?: number; queue?: number; spj?: number; ckpt?: string; switchS?: number } = {}): HostView {
   const load = new HostLoad();
   load.statusQueue = o.queue ?? 0;
   if (o.spj !== undefined) load.recordRun('w', o.spj, false);
@@ -19,6 +19,7 @@ function host(name: string, o: { up?: boolean; classes?: string[]; models?: stri
     state: o.up === false ? 'reconnecting' : 'open',
     weight: o.weight ?? 1,
     tags: o.tags ?? [],
+    draining: o.drain ?? false,
     catalog: { ok: true, catalog: { nodeClasses: new Set(o.classes ?? ['CheckpointLoaderSimple', 'KSampler']), models: new Set(o.models ?? ['a.safetensors', 'b.safetensors']), readAt: 0 } },
     load,
   };
@@ -58,6 +59,13 @@ describe('eligibility', () => {
       ],
       reason: 'No ComfyUI host can run this prompt: down down (reconnecting); no-node lacks node class KSampler; no-model lacks model a.safetensors.',
     });
+  });
+
+  it('a draining host takes no new job unless pinned to it', () => {
+    const hosts = [host('drained', { drain: true }), host('busy', { queue: 30 })];
+    expect(decide(hosts, req())).toMatchObject({ ok: true, host: 'busy' });
+    expect(decide(hosts.slice(0, 1), req())).toMatchObject({ ok: false, rejected: [{ host: 'drained', why: 'draining (out of rotation: pin it to use it)' }] });
+    expect(decide(hosts, req({ host: 'drained' }))).toEqual({ ok: true, host: 'drained', reason: 'pinned to drained by the caller' });
   });
 
   it('matches model names whatever path separator the prompt uses', () => {

@@ -28,7 +28,7 @@ function failure(vars: Record<string, string>): string {
 describe('one host', () => {
   it('COMFYUI_URL gives one host named host:port, first in config.hosts and in comfyUrl/auth', () => {
     const c = load({ COMFYUI_URL: 'http://u:p%40ss@gpu-box:8188/', COMFYWIRE_FAILOVER: 'off' });
-    expect(c.hosts).toEqual([{ name: 'gpu-box:8188', url: 'http://gpu-box:8188', auth: { kind: 'basic', user: 'u', password: 'p@ss' }, weight: 1, tags: [] }]);
+    expect(c.hosts).toEqual([{ name: 'gpu-box:8188', url: 'http://gpu-box:8188', auth: { kind: 'basic', user: 'u', password: 'p@ss' }, weight: 1, tags: [], drain: false }]);
     expect(c.comfyUrl).toBe('http://gpu-box:8188');
     expect(c.auth).toBe(c.hosts[0]!.auth);
     expect(c.failover).toBe('off');
@@ -59,15 +59,15 @@ describe('COMFYWIRE_HOSTS_FILE', () => {
     const path = file('hosts.json', {
       hosts: [
         { name: 'gpu-1', url: 'http://10.0.0.2:8188', weight: 2, tags: ['sdxl'], auth: { bearer: 'token-one-secret' } },
-        { name: 'gpu-2', url: 'http://10.0.0.3:8188', auth: { header: 'X-Api-Key', value: 'value-two-secret' } },
+        { name: 'gpu-2', url: 'http://10.0.0.3:8188', auth: { header: 'X-Api-Key', value: 'value-two-secret' }, drain: true },
         { name: 'gpu-3', url: 'http://x:pw-three-secret@10.0.0.4:8188' },
       ],
     });
     const c = load({ COMFYWIRE_HOSTS_FILE: path });
     expect(c.hosts).toEqual([
-      { name: 'gpu-1', url: 'http://10.0.0.2:8188', auth: { kind: 'bearer', token: 'token-one-secret' }, weight: 2, tags: ['sdxl'] },
-      { name: 'gpu-2', url: 'http://10.0.0.3:8188', auth: { kind: 'header', name: 'X-Api-Key', value: 'value-two-secret' }, weight: 1, tags: [] },
-      { name: 'gpu-3', url: 'http://10.0.0.4:8188', auth: { kind: 'basic', user: 'x', password: 'pw-three-secret' }, weight: 1, tags: [] },
+      { name: 'gpu-1', url: 'http://10.0.0.2:8188', auth: { kind: 'bearer', token: 'token-one-secret' }, weight: 2, tags: ['sdxl'], drain: false },
+      { name: 'gpu-2', url: 'http://10.0.0.3:8188', auth: { kind: 'header', name: 'X-Api-Key', value: 'value-two-secret' }, weight: 1, tags: [], drain: true },
+      { name: 'gpu-3', url: 'http://10.0.0.4:8188', auth: { kind: 'basic', user: 'x', password: 'pw-three-secret' }, weight: 1, tags: [], drain: false },
     ]);
     // Every host's secret is masked in what comfywire writes.
     const redact = redactorFor(c);
