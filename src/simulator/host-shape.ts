@@ -1,5 +1,5 @@
 import { ConfigInvalidError } from '../errors.js';
-import { excerpt } from '../input-policy/index.js';
+import { excerpt } from '../input-policy/excerpt.js';
 import { knownClass } from './object-info.js';
 
 /** The checkpoints a simulator offers unless told otherwise. */
