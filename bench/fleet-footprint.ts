@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import type { ApiPrompt } from '../src/comfy/types.js';
 import { loadConfig } from '../src/config.js';
 import { Engine } from '../src/engine.js';
 import { silentLogger } from '../src/logger.js';
@@ -61,7 +62,7 @@ async function connect(engines: Engine[]): Promise<void> {
   await Promise.all(engines.map((e) => e.objectInfo()));
 }
 
-const slow = (i: number): Record<string, unknown> => ({
+const slow = (i: number): ApiPrompt => ({
   1: { class_type: 'HarnessSlowProgress', inputs: { steps: 200, delay_ms: 50, nonce: i } },
   2: { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
 });
@@ -97,14 +98,13 @@ async function main(): Promise<void> {
     const idle = performance.eventLoopUtilization(idle0).utilization;
     let frames = 0;
     const counted = engines.map((e) => e.events$.subscribe(() => frames++));
-    const jobs = await Promise.all(engines.map((e, i) => e.submit(slow(i) as never, { download: false })));
+    const jobs = await Promise.all(engines.map((e, i) => e.submit(slow(i), { download: false })));
     await new Promise((r) => setTimeout(r, 1_500));
     const busy0 = performance.eventLoopUtilization();
     const f0 = frames;
     await new Promise((r) => setTimeout(r, 5_000));
     const busy = performance.eventLoopUtilization(busy0).utilization;
     const framesPerS = (frames - f0) / 5;
-    for (const job of jobs) void engines[0]!.cancel(job.promptId).catch(() => undefined);
     await Promise.all(engines.map(async (e, i) => { await e.cancel(jobs[i]!.promptId).catch(() => undefined); }));
     counted.forEach((s) => s.unsubscribe());
     await Promise.all(engines.map((e) => e.close()));
