@@ -5,6 +5,7 @@ import { computeSignatures, type OutputCache } from './cache.js';
 import { nowMs, sleep } from './clock.js';
 import type { DataDir } from './data-dir.js';
 import { ExecutionList } from './execution-list.js';
+import type { ModelMemory } from './model-memory.js';
 import { OOM_TYPE, type SimulatorFaults } from './faults.js';
 import type { HistoryEntry } from './history-store.js';
 import { InterruptedException, NodeException, type NodeContext, type NodeImpl, type RgbImage, type UiOutput } from './nodes/types.js';
@@ -23,6 +24,7 @@ export interface ExecutorDeps {
   faults: SimulatorFaults;
   impls: Readonly<Record<string, NodeImpl>>;
   objectInfo: ObjectInfo;
+  models: ModelMemory;
   stepDelayMs: number;
   previewMethod: 'none' | 'auto';
 }
@@ -172,6 +174,7 @@ export class Executor {
       nodeId, promptId, signal, pngText, files: this.deps.files,
       stepDelayMs: this.deps.stepDelayMs, previewMethod: this.deps.previewMethod,
       text: (text) => hub.sendBinary(packText(nodeId, text), clientId),
+      loadCheckpoint: (name) => this.deps.models.load(name, signal),
       progress: async (value, max, preview) => {
         await this.deps.faults.beforeStep(promptId, nodeId, value, signal);
         // ComfyUI checks for a pending interrupt at every progress callback.

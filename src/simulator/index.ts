@@ -9,8 +9,10 @@ import { DataDir } from './data-dir.js';
 import { Executor } from './executor.js';
 import { SimulatorFaults } from './faults.js';
 import { HistoryStore } from './history-store.js';
+import { hostShape, type HostShapeOptions } from './host-shape.js';
 import { createHttpServer } from './http-server.js';
 import { NODE_IMPLS } from './nodes/registry.js';
+import { ModelMemory } from './model-memory.js';
 import { buildObjectInfo } from './object-info.js';
 import { PromptQueue } from './prompt-queue.js';
 import { Worker } from './worker.js';
@@ -18,8 +20,10 @@ import { WsHub } from './ws-hub.js';
 
 export { SimulatorFaults } from './faults.js';
 export type { NodeMatch } from './faults.js';
+export { SIMULATOR_CHECKPOINTS, type HostShapeOptions } from './host-shape.js';
 
-export interface SimulatorOptions {
+/** Host shape (checkpoints, omitNodes, modelLoadMs: src/simulator/host-shape.ts) and server settings. */
+export interface SimulatorOptions extends HostShapeOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
@@ -44,21 +48,24 @@ export interface Simulator {
   port: number;
   dataDir: string;
   faults: SimulatorFaults;
+  /** The checkpoint this host holds loaded (its last CheckpointLoaderSimple run), if any. */
+  loadedCheckpoint(): string | undefined;
   close(): Promise<void>;
 }
 
-export const SIMULATOR_CHECKPOINTS = ['sd15-random.safetensors', 'v1-5-pruned-emaonly.safetensors'] as const;
 const DEFAULT_STEP_DELAY_MS = 50;
 
 /** Start a ComfyUI-compatible server (HTTP + WS) on loopback. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
+  const shape = hostShape(options);
+  const models = new ModelMemory(shape.modelLoadMs);
   const files = new DataDir(options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'comfywire-sim-')));
   const history = new HistoryStore();
   const cache = new OutputCache();
   let hub: WsHub | undefined;
   const queue = new PromptQueue(() => hub?.send('status', { status: { exec_info: { queue_remaining: queue.remaining } } }, undefined));
-  const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({ checkpoints: [...SIMULATOR_CHECKPOINTS], inputImages: files.listInputImages() });
+  const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({ checkpoints: shape.checkpoints, inputImages: files.listInputImages(), omitNodes: shape.omitNodes });
   let executor: Executor | undefined;
   hub = new WsHub({ queueRemaining: () => queue.remaining, runningNodeFor: (sid) => executor?.runningNodeFor(sid) }, options.logger);
   let stalled = false;
@@ -78,12 +85,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       queue.reset();
       history.clear();
       cache.clear();
+      models.forget();
       files.clearTemp();
     },
   });
-  executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
-  worker = new Worker({ queue, executor, history, hub, cache, faults, historyWriteDelayMs: options.historyWriteDelayMs });
-  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: SIMULATOR_CHECKPOINTS, objectInfo, logger: options.logger };
+  executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), models, stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
+  worker = new Worker({ queue, executor, history, hub, cache, models, faults, historyWriteDelayMs: options.historyWriteDelayMs });
+  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: shape.checkpoints, objectInfo, logger: options.logger };
   const { server, wss, releaseHung } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
   releaseHungUpgrades = releaseHung;
   await new Promise<void>((resolve, reject) => {
@@ -99,6 +107,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port,
     dataDir: files.root,
     faults,
+    loadedCheckpoint: () => models.loaded,
     async close() {
       hub.terminateAll();
       releaseHung();

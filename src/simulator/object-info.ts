@@ -8,9 +8,14 @@ import objectInfoData from './data/object-info.json' with { type: 'json' };
  */
 const BASE = objectInfoData as unknown as ObjectInfo;
 
-/** Deep copy with the file-system combos filled in, as the real server does per request. */
-export function buildObjectInfo(dynamic: { checkpoints: string[]; inputImages: string[] }): ObjectInfo {
+/**
+ * Deep copy with the file-system combos filled in, as the real server does per request.
+ * `omitNodes` are classes this host lacks (a custom node not installed): absent here, so
+ * validation refuses them as the real server refuses a class it does not know.
+ */
+export function buildObjectInfo(dynamic: { checkpoints: readonly string[]; inputImages: string[]; omitNodes?: ReadonlySet<string> }): ObjectInfo {
   const info = structuredClone(BASE);
+  for (const name of dynamic.omitNodes ?? []) delete info[name];
   const ckpt = info.CheckpointLoaderSimple?.input.required?.ckpt_name;
   if (ckpt) ckpt[0] = [...dynamic.checkpoints];
   const image = info.LoadImage?.input.required?.image;
@@ -18,6 +23,7 @@ export function buildObjectInfo(dynamic: { checkpoints: string[]; inputImages: s
   return info;
 }
 
+/** A class the simulator implements (before any host omits it). */
 export function knownClass(classType: string): boolean {
   return Object.prototype.hasOwnProperty.call(BASE, classType);
 }

@@ -3,6 +3,7 @@ import { sleep } from './clock.js';
 import type { Executor } from './executor.js';
 import type { SimulatorFaults } from './faults.js';
 import type { HistoryStore } from './history-store.js';
+import type { ModelMemory } from './model-memory.js';
 import type { PromptQueue } from './prompt-queue.js';
 import { clientTarget, type WsHub } from './ws-hub.js';
 
@@ -28,9 +29,10 @@ export class Worker {
   private resumeWaiters: Array<() => void> = [];
   private abort = new AbortController();
   private freeMemoryRequested = false;
+  private unloadRequested = false;
   private loop: Promise<void> | undefined;
 
-  constructor(private readonly deps: { queue: PromptQueue; executor: Executor; history: HistoryStore; hub: WsHub; cache: OutputCache; faults?: SimulatorFaults; historyWriteDelayMs?: number }) {}
+  constructor(private readonly deps: { queue: PromptQueue; executor: Executor; history: HistoryStore; hub: WsHub; cache: OutputCache; models?: ModelMemory; faults?: SimulatorFaults; historyWriteDelayMs?: number }) {}
 
   start(): void {
     this.loop = this.run();
@@ -41,9 +43,14 @@ export class Worker {
     if (!paused) this.resumeWaiters.splice(0).forEach((w) => w());
   }
 
-  /** POST /free with free_memory: the next prompt recomputes everything. */
-  requestFreeMemory(): void {
-    this.freeMemoryRequested = true;
+  /**
+   * POST /free, applied when the worker is idle: free_memory makes the next prompt recompute
+   * everything; unload_models (which free_memory implies, as in main.py's prompt_worker) drops
+   * the loaded checkpoint, so the next CheckpointLoaderSimple that runs pays the load again.
+   */
+  requestFree(flags: { freeMemory: boolean; unloadModels: boolean }): void {
+    this.freeMemoryRequested ||= flags.freeMemory;
+    this.unloadRequested ||= flags.unloadModels || flags.freeMemory;
     if (!this.deps.queue.running) this.applyFree();
   }
 
@@ -62,6 +69,8 @@ export class Worker {
   }
 
   private applyFree(): void {
+    if (this.unloadRequested) this.deps.models?.forget();
+    this.unloadRequested = false;
     if (!this.freeMemoryRequested) return;
     this.freeMemoryRequested = false;
     this.deps.cache.clear();

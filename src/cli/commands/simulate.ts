@@ -1,42 +1,68 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { handleError } from '../handle-error.js';
+import { parseCheckpointSets, parseInstances, parseMsList } from './simulate-lists.js';
 
-/** `comfywire simulate`: the embedded ComfyUI-compatible server, for trying comfywire without a GPU. */
+interface SimulateOptions {
+  port: number;
+  host: string;
+  instances: number;
+  stepDelay: number[];
+  modelLoad: number[];
+  checkpoints?: string[][];
+  previews?: boolean;
+  dataDir?: string;
+}
+
+/**
+ * `comfywire simulate`: the embedded ComfyUI-compatible server, for trying comfywire without a GPU;
+ * with --instances N, N of them on ports in a row (a fleet of hosts for COMFYUI_URLS), each with
+ * its own speed, model set and model load time.
+ */
 export function simulateCommand(): Command {
   return new Command('simulate')
-    .description('run the embedded ComfyUI-compatible simulator (no GPU needed)')
-    .option('--port <n>', 'port to listen on (0 = any free port)', (v) => {
+    .description('run the embedded ComfyUI-compatible simulator (no GPU needed); --instances N for several hosts')
+    .option('--port <n>', 'port of the (first) instance; the others follow in a row (0 = a free port each)', (v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('port must be 0..65535');
       return n;
     }, 8188)
     .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--step-delay <ms>', 'delay per sampling step, so progress is visible', (v) => Number(v), 150)
+    .option('--instances <n>', 'how many simulated ComfyUI hosts to start', parseInstances, 1)
+    .option('--step-delay <ms>', 'delay per sampling step, so progress is visible; one value or one per instance (50,150)', parseMsList, [150])
+    .option('--checkpoints <sets>', 'checkpoint files each instance has: names by ",", instances by ";" (a.safetensors,b.safetensors;b.safetensors)', parseCheckpointSets)
+    .option('--model-load <ms>', 'extra time to load a checkpoint other than the one held; one value or one per instance', parseMsList, [0])
     .option('--previews', 'send latent preview frames like --preview-method auto')
-    .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (default: a fresh temporary folder)')
-    .action(async (opts: { port: number; host: string; stepDelay: number; previews?: boolean; dataDir?: string }) => {
+    .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (several instances: host-1/, host-2/... in it; default: fresh temporary folders)')
+    .action(async (opts: SimulateOptions) => {
       try {
         const { createLogger } = await import('../../logger.js');
-        const { startSimulator } = await import('../../simulator/index.js');
+        const { startSimulators } = await import('../../simulator/fleet.js');
+        const { instanceOptions } = await import('./simulate-instances.js');
         const logger = createLogger('info');
-        const sim = await startSimulator({
-          port: opts.port,
-          host: opts.host,
-          stepDelayMs: opts.stepDelay,
-          previewMethod: opts.previews ? 'auto' : 'none',
-          ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-          logger,
-        });
-        process.stderr.write(`comfywire simulator listening on ${sim.url} (data in ${sim.dataDir}); Ctrl-C to stop\n`);
-        process.stderr.write(`use it with: COMFYUI_URL=${sim.url} comfywire generate "a lighthouse at dusk"\n`);
+        const instances = instanceOptions(opts, logger);
+        const fleet = await startSimulators(opts.instances, instances, { basePort: opts.port });
+        for (const [i, sim] of fleet.simulators.entries()) {
+          const which = opts.instances > 1 ? ` ${i + 1}/${opts.instances}` : '';
+          process.stderr.write(`comfywire simulator${which} listening on ${sim.url} (data in ${sim.dataDir}); ${describe(instances[i]!)}\n`);
+        }
+        if (opts.instances > 1) {
+          process.stderr.write(`use them with (Ctrl-C stops all):\nCOMFYUI_URLS=${fleet.urls.join(',')}\n`);
+        } else {
+          process.stderr.write(`use it with: COMFYUI_URL=${fleet.urls[0]} comfywire generate "a lighthouse at dusk"  (Ctrl-C to stop)\n`);
+        }
         await new Promise<void>((resolve) => {
           const stop = () => resolve();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
-        await sim.close();
+        await fleet.close();
       } catch (err) {
         process.exitCode = handleError(err);
       }
     });
+}
+
+function describe(o: { stepDelayMs?: number; modelLoadMs?: number; checkpoints?: readonly string[] }): string {
+  const models = o.checkpoints ? o.checkpoints.join(', ') : 'the default checkpoints';
+  return `step delay ${o.stepDelayMs ?? 0} ms, model load ${o.modelLoadMs ?? 0} ms, ${models}`;
 }

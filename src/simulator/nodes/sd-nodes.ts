@@ -11,8 +11,9 @@ const LATENT_SCALE = 8;
 const int = (v: unknown): number => Number(v);
 
 export const CheckpointLoaderSimple: NodeImpl = {
-  async run(inputs) {
+  async run(inputs, ctx) {
     const name = String(inputs.ckpt_name);
+    await ctx.loadCheckpoint(name);
     const refs: ModelRef[] = [{ kind: 'MODEL', name }, { kind: 'CLIP', name }, { kind: 'VAE', name }];
     return { outputs: refs };
   },

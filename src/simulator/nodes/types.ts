@@ -51,6 +51,8 @@ export interface NodeContext {
   progress(value: number, max: number, preview?: RgbImage): Promise<void>;
   /** Binary TEXT frame shown on the node. */
   text(text: string): void;
+  /** Make `name` the loaded checkpoint: free if it already is, the host's model load time if not. */
+  loadCheckpoint(name: string): Promise<void>;
   files: {
     saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<Array<{ filename: string; subfolder: string; type: string }>>;
     readInputImage(name: string): Promise<RgbImage>;

@@ -47,7 +47,8 @@ export const queueRoutes: Route[] = [
     async handle({ req, res, ctx }) {
       const body = await readJson(req);
       if (!isObject(body)) throw internalError();
-      if (pyTruthy(body.free_memory)) ctx.worker.requestFreeMemory();
+      const flags = { freeMemory: pyTruthy(body.free_memory), unloadModels: pyTruthy(body.unload_models) };
+      if (flags.freeMemory || flags.unloadModels) ctx.worker.requestFree(flags);
       sendEmpty(res);
     },
   },
