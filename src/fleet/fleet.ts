@@ -154,6 +154,9 @@ export class Fleet implements ComfyEngine {
   /** /object_info of every host merged (merge-object-info.ts); hosts that do not answer are left out. */
   async objectInfo(): Promise<ObjectInfo> {
     if (this.single) return this.hosts[0]!.engine.objectInfo();
+    this.start();
+    // A fleet just started: hosts still connecting would be missing from the merge.
+    await this.firstConnectsSettled();
     const reads = await Promise.allSettled(this.hosts.filter((h) => h.engine.connection.state === 'open').map((h) => h.engine.objectInfo()));
     const infos = reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     if (infos.length > 0) {
@@ -322,12 +325,7 @@ export class Fleet implements ComfyEngine {
    * and each host that is up has its catalog read.
    */
   private async ready(request: DispatchRequest): Promise<void> {
-    this.firstConnects ??= Promise.all(
-      this.hosts.map((h) =>
-        firstValueFrom(race(h.engine.connection.state$.pipe(filter((s) => s !== 'connecting')), timer(FIRST_CONNECT_WAIT_MS)), { defaultValue: undefined }),
-      ),
-    ).then(() => undefined);
-    await this.firstConnects;
+    await this.firstConnectsSettled();
     const pinned = request.host !== undefined ? this.byName.get(request.host) : undefined;
     if (pinned) {
       if (pinned.engine.connection.state === 'open') await pinned.catalog.get();
@@ -335,6 +333,15 @@ export class Fleet implements ComfyEngine {
     }
     if (!this.hosts.some((h) => h.engine.connection.state === 'open')) await this.waitUntilOpen();
     await Promise.all(this.hosts.filter((h) => h.engine.connection.state === 'open').map((h) => h.catalog.get()));
+  }
+
+  /** Every host's first connection attempt has ended (open or failed), or FIRST_CONNECT_WAIT_MS passed. */
+  private firstConnectsSettled(): Promise<void> {
+    return (this.firstConnects ??= Promise.all(
+      this.hosts.map((h) =>
+        firstValueFrom(race(h.engine.connection.state$.pipe(filter((s) => s !== 'connecting')), timer(FIRST_CONNECT_WAIT_MS)), { defaultValue: undefined }),
+      ),
+    ).then(() => undefined));
   }
 
   /** Decide, then submit to the chosen host, keeping its load figures as the job goes. */

@@ -24,6 +24,9 @@ export class HostLoad {
   private readonly perWorkflow = new Map<string, number>();
   private overall: number | undefined;
   private switchCost: number | undefined;
+  /** Workflows whose average so far comes only from runs that loaded a model. */
+  private readonly provisional = new Set<string>();
+  private overallProvisional = false;
 
   /** Jobs ahead of a new one: the broadcast figure, or ours when the broadcast is behind. */
   queueLength(): number {
@@ -55,11 +58,33 @@ export class HostLoad {
    */
   recordRun(workflow: string, seconds: number, switched: boolean): void {
     const baseline = this.perWorkflow.get(workflow);
-    if (switched && baseline !== undefined) {
+    const provisional = this.provisional.has(workflow);
+    if (switched && baseline !== undefined && !provisional) {
       this.switchCost = ewma(this.switchCost, Math.max(0, seconds - baseline));
       return;
     }
+    if (switched && baseline === undefined) {
+      // A first run that loaded its model seeds the average, load included, until a run without a
+      // load replaces it: averaging the two would price every later switch low.
+      this.provisional.add(workflow);
+    } else if (!switched && provisional) {
+      this.provisional.delete(workflow);
+      this.perWorkflow.set(workflow, seconds);
+      this.foldOverall(seconds, false);
+      return;
+    }
     this.perWorkflow.set(workflow, ewma(baseline, seconds));
+    this.foldOverall(seconds, switched);
+  }
+
+  /** The all-workflow average, under the same rule: a value seeded by a load is replaced, not averaged. */
+  private foldOverall(seconds: number, switched: boolean): void {
+    if (this.overall === undefined || (this.overallProvisional && !switched)) {
+      this.overall = seconds;
+      this.overallProvisional = switched;
+      return;
+    }
+    if (switched && !this.overallProvisional) return;
     this.overall = ewma(this.overall, seconds);
   }
 }

@@ -155,3 +155,23 @@ describe('promptNeeds', () => {
     expect(promptNeeds({ '1': { class_type: 'SaveImage', inputs: {} } }).checkpoint).toBeUndefined();
   });
 });
+
+describe('HostLoad', () => {
+  it('measures a switch against runs without one; a first run that loaded its model does not set the baseline for good', () => {
+    const load = new HostLoad();
+    expect(load.started('a')).toBe(true);
+    load.recordRun('w', 10.5, true); // first load: 10 s of load + 0.5 s of work
+    expect(load.secondsPerJob('w')).toBe(10.5);
+    expect(load.started('a')).toBe(false);
+    load.recordRun('w', 0.5, false);
+    expect(load.secondsPerJob('w')).toBe(0.5);
+    expect(load.started('b')).toBe(true);
+    load.recordRun('w', 8.5, true);
+    expect(load.modelSwitchSeconds()).toBe(8);
+    expect(load.secondsPerJob('w')).toBe(0.5);
+    expect(load.secondsPerJob('other')).toBe(0.5);
+    load.statusQueue = 2;
+    load.ours = 5;
+    expect(load.queueLength()).toBe(5);
+  });
+});
