@@ -65,6 +65,15 @@ ${r.bench.table}
 
 ${r.bench.summary}
 
+Fleet: jobs per minute with 1, 2 and 4 simulators of equal speed in the benchmark's process, behind
+one Fleet (\`COMFYUI_URLS\`), kept saturated (2 × hosts jobs in flight, each refilled as one ends)
+with jobs that sleep (10 steps of 20 ms) and write no image; the clock runs from the end of the
+warm-up jobs to the end of the measured ones, medians over 3 interleaved runs, the ratios taken
+run by run. "Idle between jobs" is a job's end to its host's next start as comfywire sees them; the
+simulator's own floor (its worker's pick-up delay and history write) is in the note.
+Dispatch decision: \`fleet.decide()\` for the sd15-txt2img prompt over 16 simulators with their
+real catalogs and varied loads, timed call by call; 50 hosts reuse those catalogs in host views.
+
 ## \`npm run bench -- --compare\`
 
 ${r.compare}

@@ -14,6 +14,8 @@ const sections: Array<[string, () => Promise<Figure[]>]> = [
   ['mcp-image', async () => (await import('./mcp-image.js')).benchMcpImage()],
   ['mcp-image-real', async () => (await import('./mcp-image.js')).benchMcpImageReal()],
   ['http-sessions', async () => (await import('./http-sessions.js')).benchHttpSessions()],
+  ['fleet', async () => (await import('./fleet.js')).benchFleet()],
+  ['dispatch', async () => (await import('./dispatch.js')).benchDispatch()],
 ];
 
 // --compare: comfywire side by side with the alternatives (bench/compare.ts), a table of its own.

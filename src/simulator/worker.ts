@@ -19,7 +19,7 @@ import { clientTarget, type WsHub } from './ws-hub.js';
  * (historyWriteDelayMs) so such a client fails every time instead of once in a while.
  */
 /** Latency between an item being queued and the worker taking it. */
-const PICKUP_DELAY_MS = 10;
+export const PICKUP_DELAY_MS = 10;
 /** Default gap between the terminal message and the history write (recorded: 0-3 ms, wider under load). */
 export const DEFAULT_HISTORY_WRITE_DELAY_MS = 25;
 

@@ -38,6 +38,9 @@ test('the file has the date, the machine, both tables verbatim, and the commands
   expect(text).toContain(`## \`npm run bench -- --compare\`\n\n${COMPARE}\n`);
   expect(text).toContain('npm run bench:results');
   expect(text).toContain('do not edit by hand');
+  // The fleet rows say what they measure: saturated equal hosts, and a pure decision.
+  expect(text).toContain('Fleet: jobs per minute with 1, 2 and 4 simulators of equal speed');
+  expect(text).toContain('Dispatch decision: `fleet.decide()`');
   expect(text).not.toContain('- Note:');
   expect(renderResults({ machine: MACHINE, date: new Date(0), bench: { table: '', summary: '' }, compare: '', note: 'shared with other runs' })).toContain(
     '- Note: shared with other runs\n',
