@@ -71,7 +71,7 @@ export async function benchDispatch(o: DispatchBenchOptions = DISPATCH_DEFAULTS)
       const views: HostView[] = Array.from({ length: o.viewHosts }, (_, i) => {
         const load = new HostLoad();
         loadAs(load, i, request.workflow);
-        return { name: `gpu-${i + 1}`, up: true, state: 'open', weight: 1, tags: [], catalog: catalogs[i % catalogs.length], load };
+        return { name: `gpu-${i + 1}`, up: true, state: 'open', weight: 1, tags: [], draining: false, catalog: catalogs[i % catalogs.length], load };
       });
       if (!decide(views, request).ok) throw new Error('no host chosen among the host views');
       figures.push(figure(o.viewHosts, time(o.decisions, o.warmup, () => decide(views, request)), `decide() over host views reusing the ${o.hosts} catalogs`));
