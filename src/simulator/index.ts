@@ -50,6 +50,12 @@ export interface Simulator {
   faults: SimulatorFaults;
   /** The checkpoint this host holds loaded (its last CheckpointLoaderSimple run), if any. */
   loadedCheckpoint(): string | undefined;
+  /**
+   * Close the HTTP keep-alive connections that carry no request now, as a server does when its
+   * keep-alive timeout passes (aiohttp: 75 s); WebSockets stay. Tests that count live objects use
+   * it so each count sees the same connections.
+   */
+  closeIdleConnections(): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +114,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     dataDir: files.root,
     faults,
     loadedCheckpoint: () => models.loaded,
+    closeIdleConnections: () => server.closeIdleConnections(),
     async close() {
       hub.terminateAll();
       releaseHung();
