@@ -125,6 +125,8 @@ export class Fleet implements ComfyEngine {
         connection.state$.pipe(filter((s) => s === 'open')).subscribe(() => {
           h.catalog.invalidate();
           void h.catalog.get();
+          // A host that was away may have restarted with nothing loaded: no stickiness on a guess.
+          h.load.forgetModel();
         }),
       );
     }

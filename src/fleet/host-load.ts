@@ -28,6 +28,12 @@ export class HostLoad {
   private readonly provisional = new Set<string>();
   private overallProvisional = false;
 
+  /** The host reconnected: it may have restarted, its models unloaded. */
+  forgetModel(): void {
+    this.queuedCheckpoint = undefined;
+    this.loadedCheckpoint = undefined;
+  }
+
   /** Jobs ahead of a new one: the broadcast figure, or ours when the broadcast is behind. */
   queueLength(): number {
     return Math.max(this.statusQueue, this.ours);
