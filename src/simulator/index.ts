@@ -37,6 +37,8 @@ export interface SimulatorOptions {
   logger?: Logger;
   /** Emulate a reverse proxy: 401 (HTTP and WS upgrade) unless this header has this value. */
   authProxy?: { header: string; value: string };
+  /** The checkpoints it has (default SIMULATOR_CHECKPOINTS): hosts of a test fleet may differ. */
+  checkpoints?: readonly string[];
 }
 
 export interface Simulator {
@@ -58,7 +60,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const cache = new OutputCache();
   let hub: WsHub | undefined;
   const queue = new PromptQueue(() => hub?.send('status', { status: { exec_info: { queue_remaining: queue.remaining } } }, undefined));
-  const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({ checkpoints: [...SIMULATOR_CHECKPOINTS], inputImages: files.listInputImages() });
+  const checkpoints = options.checkpoints ?? SIMULATOR_CHECKPOINTS;
+  const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({ checkpoints: [...checkpoints], inputImages: files.listInputImages() });
   let executor: Executor | undefined;
   hub = new WsHub({ queueRemaining: () => queue.remaining, runningNodeFor: (sid) => executor?.runningNodeFor(sid) }, options.logger);
   let stalled = false;
@@ -83,7 +86,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
   worker = new Worker({ queue, executor, history, hub, cache, faults, historyWriteDelayMs: options.historyWriteDelayMs });
-  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: SIMULATOR_CHECKPOINTS, objectInfo, logger: options.logger };
+  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints, objectInfo, logger: options.logger };
   const { server, wss, releaseHung } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
   releaseHungUpgrades = releaseHung;
   await new Promise<void>((resolve, reject) => {
