@@ -11,6 +11,9 @@ import { checkAuth, checkCheckpoints, checkReachable, checkWebSocket, fetchStats
 import { checkDefaultWorkflow, checkNodeClasses, checkTemplates, scanTemplates } from './template-checks.js';
 import { errorText, fail, warn, type DoctorCheck } from './types.js';
 import { exposureWarning } from '../exposure.js';
+import type { Config } from '../config.js';
+import { mergeObjectInfo } from '../fleet/merge-object-info.js';
+import { checkHostModels, checkHostServer, checkHostsSummary } from './host-checks.js';
 import { redactDeep, redactorFor, redactUrls, type Redactor } from '../redact.js';
 
 /** Doctor should report a dead server in seconds, not after the normal request timeout and retries. */
@@ -34,6 +37,7 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 async function runChecks(check: DoctorCheck, config: ReturnType<typeof checkConfig>['config'], options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [checkNodeVersion(), check];
   if (!config) return checks;
+  if (config.hosts.length > 1) return [...checks, ...(await fleetChecks(config, options))];
   const exposure = exposureWarning(config.comfyUrl);
   if (exposure) {
     checks.push(
@@ -66,6 +70,27 @@ async function runChecks(check: DoctorCheck, config: ReturnType<typeof checkConf
   checks.push(checkDefaultWorkflow(config, scan));
   if (objectInfo) checks.push(checkNodeClasses(scan, objectInfo));
   if (serving) checks.push(await checkCheckpoints(client));
+  checks.push(await checkOutputWritable(config.outputDir));
+  checks.push(await checkCallLogFile(config));
+  const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);
+  if (database) checks.push(database);
+  return checks;
+}
+
+/** Several hosts: each host's server checks named with it, the templates against all of them, a summary. */
+async function fleetChecks(config: Readonly<Config>, options: DoctorOptions): Promise<DoctorCheck[]> {
+  const requestTimeoutMs = Math.min(config.requestTimeoutMs, DOCTOR_REQUEST_TIMEOUT_MS);
+  // Hosts are checked side by side: a dead one costs its timeout once, not once per host.
+  const reports = await Promise.all(
+    config.hosts.map((host) => checkHostServer(config, host, { requestTimeoutMs, websocketTimeoutMs: options.websocketTimeoutMs, named: true })),
+  );
+  const infos = reports.flatMap((r) => (r.objectInfo ? [r.objectInfo] : []));
+  const scan = await scanTemplates(config.workflowsDir, infos.length ? mergeObjectInfo(infos) : undefined);
+  const perHost = await Promise.all(reports.map(async (r) => [...r.checks, ...(await checkHostModels(r, scan, config, requestTimeoutMs))]));
+  const checks = perHost.flat();
+  checks.push(checkTemplates(config.workflowsDir, scan));
+  checks.push(checkDefaultWorkflow(config, scan));
+  checks.push(checkHostsSummary(reports.map((r, i) => ({ host: r.host, checks: perHost[i]! }))));
   checks.push(await checkOutputWritable(config.outputDir));
   checks.push(await checkCallLogFile(config));
   const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);

@@ -5,6 +5,8 @@ export interface FeedLine {
   t: number;
   event: ComfyEvent;
   node?: { classType?: string; title?: string };
+  /** The ComfyUI host that sent the event, when the publisher drives several. */
+  host?: string;
 }
 
 export interface FeedHello {

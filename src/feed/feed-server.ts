@@ -1,5 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { map, type Observable } from 'rxjs';
 import type { ComfyEngine } from '../engine-api.js';
+import type { ComfyEvent } from '../../streams/messages.js';
 import type { Logger } from '../logger.js';
 import { nodeIdOf, promptIdOf } from '../../streams/messages.js';
 import { ensureFeedDir, feedAddress, register, unregister } from './feed-address.js';
@@ -9,6 +11,15 @@ import { own } from '../input-policy/index.js';
 
 /** Beyond this many unsent bytes a slow reader is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+/** An engine over several hosts (a Fleet) says which host sent each event. */
+type HostEvents = { hostEvents$: Observable<{ host: string; event: ComfyEvent }> };
+
+/** Every event with its host's name when there are several; a plain Engine's events without one. */
+function eventsOf(engine: ComfyEngine): Observable<{ host?: string; event: ComfyEvent }> {
+  if (engine.hostList().length > 1 && 'hostEvents$' in engine) return (engine as ComfyEngine & HostEvents).hostEvents$;
+  return engine.events$.pipe(map((event) => ({ event })));
+}
 
 /**
  * Publishes the engine's live events on a local socket for `comfywire tail --attach`. Local only
@@ -28,13 +39,14 @@ export async function startFeed(engine: ComfyEngine, logger: Logger, command: st
     socket.on('error', () => socket.destroy());
     socket.write(`${JSON.stringify({ hello: { pid: process.pid, comfyUrl, clientId: engine.config.clientId } })}\n`);
   });
-  const subscription = engine.events$.subscribe({
+  const subscription = eventsOf(engine).subscribe({
     // The connection gave up and logged why; the feed simply has nothing more to carry.
     error: () => undefined,
-    next: (event) => {
+    next: ({ host, event }) => {
       if (sockets.size === 0) return;
       const promptId = promptIdOf(event);
       const line: FeedLine = { t: Date.now(), event: serializeEvent(event) };
+      if (host !== undefined) line.host = host;
       const nodeId = nodeIdOf(event);
       const job = promptId ? engine.job(promptId) : undefined;
       const known = nodeId && job ? own(job.ctx.nodes, nodeId) : undefined;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Limits } from '../config.js';
-import { excerpt, identifierField, NAME, paramsField, PATH, textField } from '../input-policy/index.js';
+import { excerpt, HOST_NAME, HOST_TAG, identifierField, NAME, paramsField, PATH, textField } from '../input-policy/index.js';
 import { MAX_SAFE_SEED } from '../workflows/parameters.js';
 
 /**
@@ -120,3 +120,27 @@ export function requestShape(limits: RequestLimits) {
 
 /** The request's type and keys (the limits change what is refused, not the shape). */
 export const GenerateRequestSchema = generateRequestSchema({ promptChars: 4000 });
+
+/** How many tags one request may ask for (the hosts file caps a host's tags at 32 too). */
+export const MAX_REQUEST_TAGS = 16;
+
+/**
+ * Where to run, as opposed to what to generate: a host by name, or tags every chosen host must
+ * carry (src/fleet/dispatch.ts). Not template parameters, so not part of the request above; the
+ * MCP tool and `comfywire generate --host/--tag` share these fields and their messages.
+ */
+export function placementShape() {
+  return {
+    host: identifierField('host', HOST_NAME, 'Leave it out to let comfywire choose.')
+      .optional()
+      .describe('Run on this ComfyUI host only (its name, as get_system_stats lists it); omitted = comfywire chooses'),
+    tags: z
+      .array(identifierField('tags[]', HOST_TAG), { error: (issue) => `tags must be a list of host tags; got ${excerpt(issue.input)}.` })
+      .max(MAX_REQUEST_TAGS, { error: `tags takes at most ${MAX_REQUEST_TAGS} tags.` })
+      .optional()
+      .describe('Run only on a host carrying every one of these tags (from the hosts file)'),
+  };
+}
+
+export const PlacementSchema = z.object(placementShape());
+export type Placement = z.infer<typeof PlacementSchema>;

@@ -39,6 +39,22 @@ export const FOLDER: IdentifierRule = {
   patternHint: 'letters, digits, "-", "_" and "."',
 };
 
+/** A ComfyUI host's name, as the hosts file gives it or `host:port` (src/fleet/hosts.ts has the same rule). */
+export const HOST_NAME: IdentifierRule = {
+  expected: 'a ComfyUI host name such as gpu-2 or 10.0.0.2:8188 (get_system_stats lists them)',
+  maxChars: 64,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._:-]*$/,
+  patternHint: 'letters, digits, ".", "_", ":" and "-", starting with a letter or digit',
+};
+
+/** A host tag from the hosts file (src/fleet/hosts.ts has the same rule). */
+export const HOST_TAG: IdentifierRule = {
+  expected: 'a host tag such as sdxl (the hosts file gives each host its tags)',
+  maxChars: 64,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  patternHint: 'letters, digits, ".", "_" and "-", starting with a letter or digit',
+};
+
 /** A local file path: long enough for any real path, short enough to quote. */
 export const PATH: IdentifierRule = { expected: 'the path of a local file', maxChars: 1024 };
 

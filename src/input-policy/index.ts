@@ -7,6 +7,6 @@
 export { charCount, firstForbidden, type ForbiddenChar } from './controls.js';
 export { capText, excerpt, EXCERPT_CHARS } from './excerpt.js';
 export { checkText, type Checked, type TextRule } from './text.js';
-export { checkIdentifier, FOLDER, NAME, PARAMETER_NAME, PATH, PROMPT_ID, type IdentifierRule } from './identifiers.js';
+export { checkIdentifier, FOLDER, HOST_NAME, HOST_TAG, NAME, PARAMETER_NAME, PATH, PROMPT_ID, type IdentifierRule } from './identifiers.js';
 export { nullRecord, own } from './own.js';
 export { identifierField, jsonObjectField, paramsField, textField, type ParamValue } from './fields.js';

@@ -1,5 +1,8 @@
 import type { ComfyClient } from '../comfy/client.js';
 import type { ApiPrompt } from '../comfy/types.js';
+import type { ComfyEngine, EngineHost } from '../engine-api.js';
+import { ComfyUnreachableError } from '../errors.js';
+import { askEveryHost } from './host-reads.js';
 import { withFilesOnDisk } from '../jobs/output-folder.js';
 import { history, queuePosition, seenRunning, settled } from '../../streams/job-facts.js';
 import { initialJobState, promptContext, reduceJob, type JobState, type PromptContext } from '../../streams/job-state.js';
@@ -46,4 +49,33 @@ export async function foreignJob(
   for (const fact of [history(entry), settled(NO_OUTCOME)]) state = reduceJob(state, fact, context, end);
   if (outputDir !== undefined) state = await withFilesOnDisk(state, outputDir);
   return { state, context };
+}
+
+export interface ForeignFind {
+  state: JobState;
+  context: PromptContext;
+  /** The host whose queue or history has it. */
+  host: EngineHost;
+}
+
+/**
+ * A prompt that is not ours, looked for on every host (another client may have sent it to any of
+ * them): the first host that knows it answers. Hosts that are down are skipped; when none could
+ * be asked at all, the first one's error is the answer, as with one host.
+ */
+export async function foreignJobOnHosts(engine: ComfyEngine, promptId: string, outputDir?: string): Promise<ForeignFind | undefined> {
+  const hosts = engine.hostList();
+  if (hosts.length === 1) {
+    const found = await foreignJob(engine.comfy, promptId, outputDir);
+    return found && { ...found, host: hosts[0]! };
+  }
+  const answers = await askEveryHost(engine, (comfy) => foreignJob(comfy, promptId, outputDir));
+  for (const a of answers) if (a.ok && a.value) return { ...a.value, host: a.host };
+  if (answers.every((a) => !a.ok)) {
+    throw new ComfyUnreachableError(engine.config.comfyUrl, {
+      message: `No ComfyUI host could be asked about prompt ${promptId}: ${answers.map((a) => (a.ok ? '' : a.error)).join('; ')}.`,
+      hint: 'get_system_stats shows each host; try again once one is back.',
+    });
+  }
+  return undefined;
 }

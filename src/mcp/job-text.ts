@@ -78,5 +78,15 @@ export function jobText(view: JobView): string {
       break;
   }
   if (view.texts.length) lines.push('Text outputs:', ...view.texts.map((t) => `> ${t}`));
+  lines.push(...hostText(view));
   return lines.join('\n');
+}
+
+/** With several hosts: where the job is and why; a job waiting on a host that is down says so. */
+export function hostText(view: JobView): string[] {
+  if (view.host === undefined) return [];
+  const lines = [`Host: ${view.host}${view.dispatch ? ` (${view.dispatch})` : ''}.`];
+  const unfinished = view.status === 'queued' || view.status === 'running';
+  if (view.host_note !== undefined && unfinished) lines.push(view.host_note);
+  return lines;
 }

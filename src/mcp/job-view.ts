@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { nodeRef, stepOf, type JobState, type PromptContext } from '../../streams/job-state.js';
 import { diagnoseJobError, type DiagnoseDeps } from './diagnose.js';
 import { MissingFileSchema, OutputFileSchema, outputFiles } from './outputs.js';
+import type { JobHost } from './job-host.js';
 
 /**
  * A job's state as tools report it: one structured shape (for get_workflow_status, generate_image
@@ -42,6 +43,10 @@ export const JobViewSchema = z.object({
   interrupted_at: NodeRefSchema.optional(),
   lost_reason: z.string().optional(),
   outputs_unknown: z.string().optional().describe('A success whose outputs could not be determined, and why'),
+  host: z.string().optional().describe('The ComfyUI host that has the job (when there are several)'),
+  dispatch: z.string().optional().describe('Why the job went to that host'),
+  host_state: z.string().optional().describe("The host's connection state when it is not open: the job waits on it"),
+  host_note: z.string().optional().describe('What a host that is down means for this job'),
 });
 export type JobView = z.infer<typeof JobViewSchema>;
 
@@ -59,6 +64,8 @@ export interface JobViewOptions {
   /** Class types and titles of the prompt's nodes, for readable per-node progress. */
   context?: PromptContext;
   viewUrl?: (file: { filename: string; subfolder: string; type: string }) => string;
+  /** With several hosts: the job's host, why it went there, and that host's state when it is down (job-host.ts). */
+  host?: JobHost | undefined;
 }
 
 export async function jobView(state: JobState, deps: DiagnoseDeps, options: JobViewOptions): Promise<JobView> {
@@ -108,5 +115,11 @@ export async function jobView(state: JobState, deps: DiagnoseDeps, options: JobV
   if (state.interrupted) view.interrupted_at = ref(state.interrupted);
   if (state.lostReason !== undefined) view.lost_reason = state.lostReason;
   if (state.outputsUnknown !== undefined) view.outputs_unknown = state.outputsUnknown;
+  if (options.host) {
+    view.host = options.host.host;
+    if (options.host.dispatch !== undefined) view.dispatch = options.host.dispatch;
+    if (options.host.hostState !== undefined) view.host_state = options.host.hostState;
+    if (options.host.hostNote !== undefined) view.host_note = options.host.hostNote;
+  }
   return view;
 }

@@ -33,9 +33,15 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
     const prepared = await prepareGeneration(engine, request);
     for (const note of prepared.notes) process.stderr.write(`note: ${note}\n`);
     workflow = prepared.templateName;
-    const job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
+    const job = await engine.submit(prepared.prompt, {
+      workflow: prepared.templateName,
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.tags !== undefined ? { tags: opts.tags } : {}),
+    });
+    // With several hosts: which one and why (the dispatch reason); with one, its address as before.
+    const where = engine.single ? config.comfyUrl : `${job.state.host ?? '?'} (${job.state.dispatch ?? 'dispatched'})`;
     process.stderr.write(
-      `submitted ${job.promptId} (workflow ${prepared.templateName}${prepared.seed !== undefined ? `, seed ${prepared.seed}` : ''}) to ${config.comfyUrl}\n`,
+      `submitted ${job.promptId} (workflow ${prepared.templateName}${prepared.seed !== undefined ? `, seed ${prepared.seed}` : ''}) to ${where}\n`,
     );
 
     const view = progressView(process.stderr, runtime.redact);
@@ -85,7 +91,7 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
       return EXIT_FAILURE;
     }
     // What ComfyUI said (errors, texts) is printed: redacted like everything else.
-    return report(redactDeep(final, runtime.redact), prepared.seed, opts.json, interrupted);
+    return report(redactDeep(final, runtime.redact), prepared.seed, opts.json, interrupted, !engine.single);
   } catch (err) {
     outcome = errorOutcome(err);
     return handleError(err, runtime?.redact);
@@ -116,7 +122,7 @@ function jobTimedOut(timeoutMs: number): ComfywireError {
   );
 }
 
-function report(state: JobState, seed: number | undefined, json: boolean, interrupted: boolean): number {
+function report(state: JobState, seed: number | undefined, json: boolean, interrupted: boolean, showHost: boolean): number {
   const seconds = state.endedAt && state.submittedAt ? ((state.endedAt - state.submittedAt) / 1000).toFixed(1) : '?';
   if (json) {
     process.stdout.write(
@@ -130,13 +136,16 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
         error: state.error,
         download_errors: state.downloadErrors,
         outputs_unknown: state.outputsUnknown,
+        ...(showHost ? { host: state.host, dispatch: state.dispatch } : {}),
       })}\n`,
     );
   }
   if (state.status === 'success') {
     if (!json) for (const d of state.downloads) process.stdout.write(`${d.path}\n`);
     for (const t of state.texts) process.stderr.write(`text output: ${t}\n`);
-    process.stderr.write(`done in ${seconds} s: ${state.downloads.length} file(s) downloaded${seed !== undefined ? `, seed ${seed}` : ''}\n`);
+    process.stderr.write(
+      `done in ${seconds} s${showHost && state.host ? ` on ${state.host}` : ''}: ${state.downloads.length} file(s) downloaded${seed !== undefined ? `, seed ${seed}` : ''}\n`,
+    );
     for (const e of state.downloadErrors) process.stderr.write(`download failed: ${e}\n`);
     if (state.outputsUnknown) {
       process.stderr.write(

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../config.js';
-import type { RequestLimits } from '../../generation/request-schema.js';
+import { PlacementSchema, type Placement, type RequestLimits } from '../../generation/request-schema.js';
 import type { GenerateRequest } from '../../generation/request.js';
 import { EXIT_USAGE } from '../handle-error.js';
 import { numeric, requestFromFlags } from './generate-flags.js';
@@ -24,7 +24,18 @@ const OptionsSchema = z.object({
   output: z.string().trim().min(1, { error: 'must name a folder.' }).optional(),
 });
 
-export type GenerateOptions = z.infer<typeof OptionsSchema>;
+/** How to run, and where (--host, --tag: the placement generate_image takes as host and tags). */
+export type GenerateOptions = z.infer<typeof OptionsSchema> & Placement;
+
+/** --host and --tag checked with generate_image's fields; each problem names the flag. */
+function placementFromFlags(raw: Record<string, unknown>): { ok: true; placement: Placement } | { ok: false; problems: string[] } {
+  const parsed = PlacementSchema.safeParse({ host: raw['host'], tags: raw['tag'] });
+  if (parsed.success) {
+    const { host, tags } = parsed.data;
+    return { ok: true, placement: { ...(host !== undefined ? { host } : {}), ...(tags !== undefined ? { tags } : {}) } };
+  }
+  return { ok: false, problems: parsed.error.issues.map((issue) => `${issue.path[0] === 'tags' ? '--tag' : '--host'}: ${issue.message}`) };
+}
 
 /** What runs once the command line is valid: runGenerate, loaded lazily; tests pass their own. */
 export type GenerateRunner = (request: GenerateRequest, options: GenerateOptions) => Promise<number>;
@@ -61,6 +72,8 @@ export function generateCommand(run: GenerateRunner = runLazily, limits: () => R
     .option('--denoise <0..1>', 'denoise strength (img2img)', numeric)
     .option('--image <path>', 'input image for templates that take one (uploaded first)')
     .option('-p, --param <name=value>', 'any other template parameter (repeatable)', collectParam)
+    .option('--host <name>', 'run on this ComfyUI host only, by name (several hosts: COMFYUI_URLS or COMFYWIRE_HOSTS_FILE)')
+    .option('--tag <tag>', 'run only on a host carrying this tag (repeatable: every tag)', collectParam)
     .option('--simulate', 'run against the embedded simulator (no ComfyUI or GPU needed)')
     .option('--json', 'print one JSON object with the result on stdout')
     .option('-o, --output <dir>', OUTPUT_HELP)
@@ -69,16 +82,19 @@ export function generateCommand(run: GenerateRunner = runLazily, limits: () => R
       // Checked here, at the edge, with the schema generate_image uses: a bad value is a usage
       // error naming the flag, before anything connects to ComfyUI.
       const request = requestFromFlags(prompt, raw, limits());
-      const options = OptionsSchema.safeParse(raw);
+      const { host: _host, tag: _tag, ...how } = raw;
+      const options = OptionsSchema.safeParse(how);
+      const placement = placementFromFlags(raw);
       const problems = [
         ...(request.ok ? [] : request.problems),
         ...(options.success ? [] : options.error.issues.map((issue) => `--${issue.path.join('.')}: ${issue.message}`)),
+        ...(placement.ok ? [] : placement.problems),
       ];
-      if (!request.ok || !options.success) {
+      if (!request.ok || !options.success || !placement.ok) {
         for (const line of problems) process.stderr.write(`error: ${line}\n`);
         process.exitCode = EXIT_USAGE;
         return;
       }
-      process.exitCode = await run(request.request, options.data);
+      process.exitCode = await run(request.request, { ...options.data, ...placement.placement });
     });
 }

@@ -20,6 +20,14 @@ interface Item {
   event: ComfyEvent;
   t: number;
   node?: NodeInfoHint;
+  /** The host that sent it, when there are several (the feed's line says so too). */
+  host?: string;
+}
+
+/** One output line: the event, prefixed with its host when there are several. */
+function lineOf(item: Item, json: boolean | undefined): string {
+  if (json) return JSON.stringify({ t: item.t, ...(item.host !== undefined ? { host: item.host } : {}), ...item.event });
+  return `${item.host !== undefined ? `[${item.host}] ` : ''}${formatEvent(item.event, item.t, item.node)}`;
 }
 
 export async function runTail(opts: TailOptions): Promise<number> {
@@ -58,44 +66,51 @@ export async function runTail(opts: TailOptions): Promise<number> {
     const config = loadConfig();
     redact = redactorFor(config);
     const logger = createLogger('warn', { redact });
-    const connection = new ComfyConnection({
-      baseUrl: config.comfyUrl,
-      clientId: `comfywire-tail-${randomUUID()}`,
-      headers: authHeaders(config.auth),
-      stallTimeoutMs: config.stallTimeoutMs,
-      pingIntervalMs: config.pingIntervalMs,
-      logger,
-    });
+    const several = config.hosts.length > 1;
     const running = listFeeds();
-    // "connected" only once the socket has opened (state$ below): said earlier, a script that
-    // waits for it and then posts a prompt could miss that prompt's first events.
-    say(`connecting to ${config.comfyUrl}...`);
+    // One observer socket per host; with several, every line names its host.
+    const watched = config.hosts.map((host) => {
+      const connection = new ComfyConnection({
+        baseUrl: host.url,
+        clientId: `comfywire-tail-${randomUUID()}`,
+        headers: authHeaders(host.auth),
+        stallTimeoutMs: config.stallTimeoutMs,
+        pingIntervalMs: config.pingIntervalMs,
+        logger,
+      });
+      const where = several ? `${host.name} (${host.url})` : host.url;
+      // "connected" only once the socket has opened (state$ below): said earlier, a script that
+      // waits for it and then posts a prompt could miss that prompt's first events.
+      say(`connecting to ${where}...`);
+      let opened = false;
+      connection.state$.subscribe((st) => {
+        if (st === 'reconnecting') say(`connection to ${where} lost; reconnecting...`);
+        if (st === 'open') say(opened ? `connected to ${where} again` : `connected to ${where} as an observer.`);
+        if (st === 'open') opened = true;
+      });
+      const names = new NodeNames(new ComfyClient({ baseUrl: host.url, auth: host.auth, clientId: 'comfywire-tail', requestTimeoutMs: 5000 }));
+      // concatMap keeps the order; only the first event of a prompt waits for its lookup.
+      const items = connection.events$.pipe(
+        concatMap(async (event): Promise<Item> => {
+          const t = Date.now();
+          const pid = promptIdOf(event);
+          const nodeId = nodeIdOf(event);
+          const node = pid && nodeId ? own(await names.of(pid), nodeId) : undefined;
+          return { event, t, ...(node ? { node } : {}), ...(several ? { host: host.name } : {}) };
+        }),
+      );
+      return { connection, items };
+    });
     say(
       'ComfyUI sends execution events only to the client that submitted a prompt: here you see queue status ' +
         "for everyone and the full events of prompts posted without client_id. To see a comfywire's own jobs, use `comfywire tail --attach`" +
         (running.length ? ` (${running.length} running: pid ${running.map((f) => f.pid).join(', ')}).` : '.'),
     );
-    let opened = false;
-    connection.state$.subscribe((s) => {
-      if (s === 'reconnecting') say(`connection to ${config.comfyUrl} lost; reconnecting...`);
-      if (s === 'open') say(opened ? `connected to ${config.comfyUrl} again` : `connected to ${config.comfyUrl} as an observer.`);
-      if (s === 'open') opened = true;
-    });
-    connection.start();
-    const names = new NodeNames(
-      new ComfyClient({ baseUrl: config.comfyUrl, auth: config.auth, clientId: 'comfywire-tail', requestTimeoutMs: 5000 }),
-    );
-    // concatMap keeps the order; only the first event of a prompt waits for its lookup.
-    items$ = connection.events$.pipe(
-      concatMap(async (event) => {
-        const t = Date.now();
-        const pid = promptIdOf(event);
-        const nodeId = nodeIdOf(event);
-        const node = pid && nodeId ? own(await names.of(pid), nodeId) : undefined;
-        return node ? { event, t, node } : { event, t };
-      }),
-    );
-    closeSource = () => connection.close();
+    for (const w of watched) w.connection.start();
+    items$ = merge(...watched.map((w) => w.items));
+    closeSource = async () => {
+      await Promise.all(watched.map((w) => w.connection.close()));
+    };
   }
 
   const wanted = opts.prompt;
@@ -106,7 +121,7 @@ export async function runTail(opts: TailOptions): Promise<number> {
           const pid = promptIdOf(item.event);
           if (!pid || !pid.startsWith(wanted)) return;
         }
-        process.stdout.write(redact(opts.json ? `${JSON.stringify({ t: item.t, ...item.event })}\n` : `${formatEvent(item.event, item.t, item.node)}\n`));
+        process.stdout.write(redact(`${lineOf(item, opts.json)}\n`));
       },
       error: (err: Error) => {
         say(`stream failed: ${err.message}`);

@@ -27,6 +27,8 @@ export const GenerateOutputSchema = {
   notes: z.array(z.string()).describe('What comfywire changed or did on the way (substitutions, uploads)'),
   cancel_outcome: z.enum(['interrupted', 'dequeued', 'already_finished', 'unknown']).optional(),
   follow_up: z.string().optional().describe('How to follow a job that is still running'),
+  host: z.string().optional().describe('The ComfyUI host that ran it (when there are several)'),
+  dispatch: z.string().optional().describe('Why it went to that host'),
 };
 export type GenerateOutput = z.infer<z.ZodObject<typeof GenerateOutputSchema>>;
 
@@ -34,6 +36,14 @@ export interface GenerateFacts {
   workflow: string;
   seed?: number | undefined;
   notes: string[];
+  /** Several hosts: the result names the job's host and why it went there. */
+  showHost?: boolean;
+}
+
+/** "on gpu-2 (sent to gpu-2: ...)", with several hosts; empty otherwise. */
+function onHost(state: JobState, facts: GenerateFacts): string {
+  if (!facts.showHost || state.host === undefined) return '';
+  return ` on ${state.host}${state.dispatch ? ` (${state.dispatch})` : ''}`;
 }
 
 function base(state: JobState, facts: GenerateFacts, view?: JobView): GenerateOutput {
@@ -50,6 +60,10 @@ function base(state: JobState, facts: GenerateFacts, view?: JobView): GenerateOu
   if (facts.seed !== undefined) out.seed = facts.seed;
   if (state.endedAt !== undefined) out.duration_ms = state.endedAt - state.submittedAt;
   if (state.status === 'queued' && state.queuePosition !== undefined) out.queue_position = state.queuePosition;
+  if (facts.showHost && state.host !== undefined) {
+    out.host = state.host;
+    if (state.dispatch !== undefined) out.dispatch = state.dispatch;
+  }
   return out;
 }
 
@@ -61,7 +75,7 @@ export function handleResult(state: JobState, facts: GenerateFacts, why: string)
       ? `queued${state.queuePosition !== undefined ? ` with ${state.queuePosition} ahead` : ''}`
       : `${state.status}, ${Math.floor(state.fraction * 100)}% done`;
   const seed = facts.seed !== undefined ? ` Seed ${facts.seed}.` : '';
-  const text = [`Job ${state.promptId} (workflow ${facts.workflow}) is ${where}. ${why}${seed}`, follow, ...facts.notes].join('\n');
+  const text = [`Job ${state.promptId} (workflow ${facts.workflow}) is ${where}${onHost(state, facts)}. ${why}${seed}`, follow, ...facts.notes].join('\n');
   return { content: [{ type: 'text', text }], structuredContent: { ...base(state, facts), follow_up: follow } };
 }
 
@@ -69,7 +83,7 @@ export async function successResult(state: JobState, view: JobView, facts: Gener
   const out = base(state, facts, view);
   const seconds = out.duration_ms !== undefined ? `${(out.duration_ms / 1000).toFixed(1)} s` : 'unknown time';
   const lines = [
-    `Generated with workflow ${facts.workflow} in ${seconds}: prompt_id ${state.promptId}${facts.seed !== undefined ? `, seed ${facts.seed}` : ''}.`,
+    `Generated with workflow ${facts.workflow}${onHost(state, facts)} in ${seconds}: prompt_id ${state.promptId}${facts.seed !== undefined ? `, seed ${facts.seed}` : ''}.`,
   ];
   if (view.files.length + view.missing_files.length) lines.push('Files (full size):', ...filesText(view));
   else if (view.outputs_unknown) lines.push(outputsUnknownText(state.promptId, view.outputs_unknown));

@@ -9,6 +9,7 @@ import { allowedImage } from '../allowed-paths.js';
 import { checkJobCap } from '../../jobs/job-cap.js';
 import { jobText } from '../job-text.js';
 import { jobView } from '../job-view.js';
+import { jobHost } from '../job-host.js';
 import { describeProgress, progressSender, progressSteps } from '../progress.js';
 import { diagnoseRejection } from '../diagnose.js';
 import { errorText, failure } from '../results.js';
@@ -29,7 +30,7 @@ const diagnoseDeps = (ctx: ToolContext) => ({
 
 /** The request part of the arguments, with input_image resolved to the allowed file. */
 function toRequest(args: GenerateImageArgs, inputImage: string | undefined): GenerateRequest {
-  const { wait: _wait, timeout_s: _timeout, input_image: _image, ...request } = args;
+  const { wait: _wait, timeout_s: _timeout, input_image: _image, host: _host, tags: _tags, ...request } = args;
   return inputImage === undefined ? request : { ...request, input_image: inputImage };
 }
 
@@ -53,19 +54,23 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
       ? undefined
       : (await allowedImage(args.input_image, [ctx.cwd, ctx.config.outputDir, ...ctx.uploadDirs], ctx.cwd, ctx.config.limits.uploadMaxBytes, 'input_image')).path;
   const prepared = await ctx.prepare(engine, toRequest(args, inputImage));
-  const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes };
+  const facts: GenerateFacts = { workflow: prepared.templateName, seed: prepared.seed, notes: prepared.notes, showHost: engine.hostList().length > 1 };
   if (extra.signal.aborted) return failure('The request was cancelled before the job was submitted; nothing was queued.');
 
   let job: JobHandle;
   try {
-    job = await engine.submit(prepared.prompt, { workflow: prepared.templateName });
+    job = await engine.submit(prepared.prompt, {
+      workflow: prepared.templateName,
+      ...(args.host !== undefined ? { host: args.host } : {}),
+      ...(args.tags !== undefined ? { tags: args.tags } : {}),
+    });
   } catch (error) {
     if (!(error instanceof PromptRejectedError)) throw error;
     // ComfyUI's own lists are cut at 20 entries: add the closest model names it left out.
     const hints = await diagnoseRejection(error.problems, diagnoseDeps(ctx));
     return failure([errorText(error), ...hints, ...facts.notes].join('\n'));
   }
-  logger.info(`generate_image: submitted ${job.promptId} (${prepared.templateName})`);
+  logger.info(`generate_image: submitted ${job.promptId} (${prepared.templateName})${facts.showHost ? ` ${job.state.dispatch ?? `to ${job.state.host}`}` : ''}`);
   options.hooks?.onSubmitted?.(job.promptId);
 
   // Notifications go out one after another, in state order; the final one joins the same chain.
@@ -117,6 +122,7 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   const view = await jobView(state, diagnoseDeps(ctx), {
     ours: true,
     context: job.ctx,
+    host: jobHost(engine, state),
   });
   if (state.status === 'success') return successResult(state, view, facts, logger);
   const why: Partial<Record<typeof state.status, string>> = {

@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { requestShape } from '../../generation/request-schema.js';
+import { placementShape, requestShape } from '../../generation/request-schema.js';
 import type { ToolContext } from '../deps.js';
 import { runGeneration } from '../generate/run.js';
 import { GenerateOutputSchema } from '../generate/result.js';
@@ -20,6 +20,7 @@ function inputSchema(ctx: ToolContext) {
   const shape = requestShape(ctx.config.limits);
   return {
     ...shape,
+    ...placementShape(),
     workflow: shape.workflow.describe(`Workflow template name from list_workflows (default "${ctx.config.defaultWorkflow}")`),
     wait: z
       .boolean()
@@ -43,7 +44,8 @@ export function registerGenerateImageTool(server: McpServer, ctx: ToolContext): 
       'Render a workflow template on ComfyUI with the given prompt and settings, and return the result: the file paths on ' +
       'disk, downscaled previews inline, the seed used. Sends progress notifications when given a progress token. A render ' +
       `longer than timeout_s (default ${ctx.config.toolWaitS} s) returns a prompt_id handle instead; follow it with ` +
-      'get_workflow_status, stop it with cancel_job. Call list_workflows first to see a workflow\'s parameters.',
+      'get_workflow_status, stop it with cancel_job. Call list_workflows first to see a workflow\'s parameters. With several ' +
+      'ComfyUI hosts comfywire picks one (the result names it and says why); host or tags narrow the choice.',
     // Built once per process: every HTTP session's server shares it (src/mcp/shared-schemas.ts).
     inputSchema: sharedSchema(GENERATE_IMAGE, ctx, () => inputSchema(ctx)),
     outputSchema: GenerateOutputSchema,

@@ -10,7 +10,7 @@ const config = {
   title: 'Get queue',
   description:
     "Show ComfyUI's queue: the running prompt and the pending ones in execution order, with the jobs this server submitted marked as ours. " +
-    'Use cancel_job with a prompt_id to stop or remove one.',
+    'With several ComfyUI hosts: each host\'s queue (up or down) and the total. Use cancel_job with a prompt_id to stop or remove one.',
   inputSchema: {},
   outputSchema: QueueViewSchema.shape,
   annotations: { readOnlyHint: true, openWorldHint: false },

@@ -6,7 +6,8 @@ import type { ToolContext } from '../deps.js';
 import { downloadOutputs } from '../../jobs/download-outputs.js';
 import { notDownloaded } from '../../jobs/output-folder.js';
 import { withDownloads, type JobState } from '../../../streams/job-state.js';
-import { foreignJob } from '../foreign-job.js';
+import { foreignJobOnHosts } from '../foreign-job.js';
+import { jobHost, viewUrlOn } from '../job-host.js';
 import { filesOnDiskNote } from '../outputs.js';
 import { jobText } from '../job-text.js';
 import { JobViewSchema, jobView } from '../job-view.js';
@@ -39,6 +40,7 @@ const RecentJobSchema = z.object({
   workflow: z.string().optional(),
   progress: z.number(),
   files: z.number().describe('Number of downloaded files'),
+  host: z.string().optional().describe('Its ComfyUI host (when there are several)'),
 });
 
 const outputSchema = {
@@ -53,7 +55,8 @@ const config = {
     'Report on a job by prompt_id: queued (position), running (current node, step, overall progress, elapsed), finished ' +
     '(output file paths) or failed (node, exception, traceback, inputs and concrete hints to fix it). Works for jobs ' +
     'submitted elsewhere or before a restart too (from ComfyUI history): outputs already in the output folder are reported ' +
-    'with their paths, missing ones are downloaded there. Without prompt_id: the queue and this server\'s recent jobs.',
+    'with their paths, missing ones are downloaded there. With several ComfyUI hosts it names the job\'s host, why it went ' +
+    'there, and whether that host is down. Without prompt_id: the queue and this server\'s recent jobs.',
   inputSchema,
   outputSchema,
   // Not read-only: for jobs of others it may download their outputs into the output folder (never twice).
@@ -69,15 +72,17 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       if (prompt_id === undefined) {
         const queue = await readQueue(ctx);
         const active = engine.inFlight().map((j) => j.state);
+        const several = engine.hostList().length > 1;
         const jobs = [...active, ...engine.recent(recent)].slice(0, recent).map((s) => ({
           prompt_id: s.promptId,
           status: s.status,
           progress: s.fraction,
           files: s.downloads.length,
           ...(s.workflow !== undefined ? { workflow: s.workflow } : {}),
+          ...(several && s.host !== undefined ? { host: s.host } : {}),
         }));
         const recentText = jobs.length
-          ? jobs.map((j) => `- ${j.prompt_id} ${j.status}${j.workflow ? ` (${j.workflow})` : ''}, ${j.files} file(s)`).join('\n')
+          ? jobs.map((j) => `- ${j.prompt_id} ${j.status}${j.workflow ? ` (${j.workflow})` : ''}${j.host ? ` on ${j.host}` : ''}, ${j.files} file(s)`).join('\n')
           : '- none yet';
         return okResult(`${queueText(queue)}\nRecent jobs of this server:\n${recentText}`, { queue, recent: jobs });
       }
@@ -85,14 +90,17 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       const tracked = engine.job(prompt_id);
       const state = engine.jobState(prompt_id);
       const ours = async () => {
-        const view = await jobView(state!, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}) });
+        const host = jobHost(engine, state!);
+        // With several hosts a file left on ComfyUI is on the job's own host: its /view address.
+        const viewUrl = host ? viewUrlOn(engine, host.host) : undefined;
+        const view = await jobView(state!, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}), host, ...(viewUrl ? { viewUrl } : {}) });
         return okResult(jobText(view), { job: view });
       };
       // A job we lost track of (socket gone, ComfyUI unreachable at the time) may well have run on:
       // ComfyUI's own record is the better answer whenever it has one.
       const lost = state?.status === 'lost' && !tracked;
       if (state && !lost) return ours();
-      const foreign = await foreignJob(engine.comfy, prompt_id, ctx.config.outputDir).catch((error: unknown) => {
+      const foreign = await foreignJobOnHosts(engine, prompt_id, ctx.config.outputDir).catch((error: unknown) => {
         if (lost) return undefined;
         throw error;
       });
@@ -106,7 +114,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
         ? foreign.state
         : download
           ? await withShutdownSignal(ctx.shutdown$, (signal) =>
-              downloadOutputs(foreign.state, { client: engine.comfy, outputDir: ctx.config.outputDir, signal, preferExisting: true }),
+              downloadOutputs(foreign.state, { client: foreign.host.comfy, outputDir: ctx.config.outputDir, signal, preferExisting: true }),
             )
           : leftAtComfy(foreign.state);
       // New files in the output folder are new output resources.
@@ -114,7 +122,8 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       const view = await jobView(theirs, diagnoseDeps, {
         ours: false,
         context: foreign.context,
-        viewUrl: (f) => engine.comfy.viewUrl(f),
+        viewUrl: (f) => foreign.host.comfy.viewUrl(f),
+        host: jobHost(engine, {}, foreign.host.name),
       });
       const earlier = lost ? `comfywire had lost track of this job (${state!.lostReason ?? 'no reason recorded'}); ComfyUI's own record:\n` : '';
       return okResult(earlier + jobText(view), { job: view });
