@@ -94,6 +94,8 @@ export interface HostStatus {
   up: boolean;
   weight: number;
   tags: readonly string[];
+  /** Out of rotation (hosts file `drain`): it takes new jobs only when pinned. */
+  draining: boolean;
   /** Jobs ahead of a new one there: ComfyUI's own count (every client's), or ours when that is behind. */
   queue: number;
   /** This process's jobs there that are not finished. */

@@ -180,6 +180,7 @@ export class Engine implements ComfyEngine {
           up: this.connection.state === 'open',
           weight: 1,
           tags: [],
+          draining: false,
           queue: 0,
           jobsInFlight: this.jobs.activeCount,
           secondsPerJob: undefined,

@@ -53,6 +53,7 @@ function hostStatus(h: Host): HostStatus {
     up: state === 'open',
     weight: h.spec.weight,
     tags: h.spec.tags,
+    draining: h.spec.drain,
     queue: h.load.queueLength(),
     jobsInFlight: h.engine.inFlight().length,
     secondsPerJob: h.load.secondsPerJob(RAW_PROMPT),

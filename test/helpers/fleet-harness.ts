@@ -12,6 +12,7 @@ export interface TestHost {
   sim?: SimulatorOptions;
   weight?: number;
   tags?: string[];
+  drain?: boolean;
 }
 
 export interface FleetHarness {
@@ -36,7 +37,7 @@ export async function startFleetHarness(hosts: TestHost[], env: Record<string, s
   const hostsFile = join(dir, 'hosts.json');
   writeFileSync(
     hostsFile,
-    JSON.stringify(hosts.map((h, i) => ({ name: names[i], url: sims[i]!.url, ...(h.weight ? { weight: h.weight } : {}), ...(h.tags ? { tags: h.tags } : {}) }))),
+    JSON.stringify(hosts.map((h, i) => ({ name: names[i], url: sims[i]!.url, ...(h.weight ? { weight: h.weight } : {}), ...(h.tags ? { tags: h.tags } : {}), ...(h.drain ? { drain: true } : {}) }))),
   );
   const outputDir = join(dir, 'out');
   const config = loadConfig(

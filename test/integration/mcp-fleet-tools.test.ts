@@ -73,8 +73,8 @@ it('get_queue: each host (up or down) with its running, pending and our jobs, an
   await h.call('cancel_job', { prompt_id: running.promptId });
 }, 30_000);
 
-it('get_system_stats: each host with its stats and what dispatch knows, the down one with its error, and the totals', async () => {
-  h = await startMcpFleetHarness([{}, {}, {}]);
+it('get_system_stats: each host with its stats and what dispatch knows, the down one with its error, a draining one marked, and the totals', async () => {
+  h = await startMcpFleetHarness([{}, {}, { drain: true }]);
   await (await h.fleet.submit(slowPrompt(1, 1), { host: 'gpu-2' })).done;
   await h.kill(0);
   const result = await h.call('get_system_stats');
@@ -103,6 +103,8 @@ it('get_system_stats: each host with its stats and what dispatch knows, the down
   const text = textOf(result);
   expect(text).toMatch(/^3 ComfyUI hosts, 2 up: \d+ devices, VRAM [\d.]+ GiB free of [\d.]+ GiB, 0 queued, 0 of our jobs in flight; not answering: gpu-1\./);
   expect(text).toMatch(/gpu-1 \(down: (reconnecting|connecting)\): stats not read/);
+  expect(s.hosts.map((x) => (x as { draining?: boolean }).draining)).toEqual([false, false, true]);
+  expect(text).toContain('gpu-3 (up, draining: only pinned jobs): ComfyUI');
   expect(text).toMatch(/gpu-2 \(up\): ComfyUI \S+ at http:\/\/127\.0\.0\.1:\d+; queue 0, 0 of our jobs, [\d.]+ s per job, \d+ node classes/);
   // The server keeps serving.
   expect((await h.call('get_queue')).isError).toBeFalsy();

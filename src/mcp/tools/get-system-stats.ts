@@ -38,6 +38,7 @@ const HostStatsSchema = z.object({
   devices: z.array(DeviceSchema),
   weight: z.number(),
   tags: z.array(z.string()),
+  draining: z.boolean().describe('Out of rotation: new jobs go there only when pinned'),
   queue: z.number().describe('Prompts ahead of a new one there'),
   jobs_in_flight: z.number().describe("This server's jobs there"),
   seconds_per_job: z.number().optional().describe('Measured there (moving average), once a job has run'),
@@ -165,6 +166,7 @@ function hostStats(answer: HostAnswer<SystemStats>): HostStats {
     devices: answer.ok ? devicesOf(answer.value, answer.host.name) : [],
     weight: st.weight,
     tags: [...st.tags],
+    draining: st.draining,
     queue: st.queue,
     jobs_in_flight: st.jobsInFlight,
     seconds_per_job: st.secondsPerJob === undefined ? undefined : Math.round(st.secondsPerJob * 100) / 100,
@@ -176,7 +178,7 @@ function hostStats(answer: HostAnswer<SystemStats>): HostStats {
 }
 
 function hostText(h: HostStats): string[] {
-  const head = `${h.name} (${h.up ? 'up' : `down: ${h.state}`})`;
+  const head = `${h.name} (${h.up ? 'up' : `down: ${h.state}`}${h.draining ? ', draining: only pinned jobs' : ''})`;
   if (h.error !== undefined) return [`${head}: stats not read: ${h.error}`];
   const load = [
     `queue ${h.queue}`,
