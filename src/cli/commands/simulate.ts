@@ -1,16 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { handleError } from '../handle-error.js';
 import { parseCheckpointSets, parseInstances, parseMsList } from './simulate-lists.js';
+import type { InstanceFlags } from './simulate-instances.js';
 
-interface SimulateOptions {
+interface SimulateOptions extends InstanceFlags {
   port: number;
-  host: string;
-  instances: number;
-  stepDelay: number[];
-  modelLoad: number[];
-  checkpoints?: string[][];
-  previews?: boolean;
-  dataDir?: string;
 }
 
 /**
