@@ -1,36 +1,32 @@
-import { filter, firstValueFrom, map, merge, race, timer, type Observable, type Subscription } from 'rxjs';
+import { map, merge, type Observable, type Subscription } from 'rxjs';
 import type { Config } from '../config.js';
 import type { ApiPrompt, ObjectInfo } from '../comfy/types.js';
-import type { CancelOutcome, ComfyEngine, ComfyReads, EngineCounts, EngineHost, HostStatus, SubmitOptions } from '../engine-api.js';
-import { Engine, type EngineOptions } from '../engine.js';
+import type { CancelOutcome, ComfyEngine, ComfyReads, EngineCounts, EngineHost, SubmitOptions } from '../engine-api.js';
+import type { EngineOptions } from '../engine.js';
 import { ComfyUnreachableError, NoEligibleHostError, describeError, type ComfywireError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { checkJobCap } from '../jobs/job-cap.js';
 import type { ComfyEvent } from '../../streams/messages.js';
 import type { JobState } from '../../streams/job-state.js';
 import type { JobHandle } from '../../streams/tracked-job.js';
-import { decide, type DispatchRequest, type HostView } from './dispatch.js';
+import type { Decision, DispatchRequest } from './dispatch.js';
 import { FleetJob, lossText } from './fleet-job.js';
 import { FleetReads } from './fleet-reads.js';
-import { HostCatalog } from './host-catalog.js';
-import { HostLoad } from './host-load.js';
-import type { HostSpec } from './hosts.js';
+import { createHost, hostStatus, watchHost, type Host } from './host.js';
 import { mergeObjectInfo } from './merge-object-info.js';
+import { Placement } from './placement.js';
 import { promptNeeds, type PromptNeeds } from './prompt-needs.js';
+
+export type { Host } from './host.js';
+export { FIRST_CONNECT_WAIT_MS } from './placement.js';
 
 /**
  * Several ComfyUI hosts behind one ComfyEngine: one Engine (socket, router, tracker, policies) per
- * host, and above them the job registry and dispatch. Each job lives in its host's engine; the
- * fleet remembers where (`placed`) and, with failover on, hands out FleetJobs that can move when
- * their host loses them (fleet-job.ts). With one host it is a pass-through to that host's engine.
+ * host (host.ts), and above them dispatch (placement.ts) and the job registry. Each job lives in
+ * its host's engine (its state names the host); with failover on, callers hold FleetJobs that can
+ * move when their host loses them (fleet-job.ts), and `movedTo` remembers where a moved job went.
+ * With one host it is a pass-through to that host's engine.
  */
-
-export interface Host {
-  spec: HostSpec;
-  engine: Engine;
-  catalog: HostCatalog;
-  load: HostLoad;
-}
 
 export interface FleetOptions extends Omit<EngineOptions, 'config' | 'hostName'> {
   config: Readonly<Config>;
@@ -38,29 +34,8 @@ export interface FleetOptions extends Omit<EngineOptions, 'config' | 'hostName'>
   logger?: Logger;
 }
 
-/** How long the first dispatch waits for every host's first connection attempt to settle. */
-export const FIRST_CONNECT_WAIT_MS = 2_000;
 /** Key of the moving averages for a prompt submitted without a template name. */
 const RAW_PROMPT = '(prompt)';
-
-function hostStatus(h: Host): HostStatus {
-  const read = h.catalog.peek();
-  const state = h.engine.connection.state;
-  return {
-    name: h.spec.name,
-    url: h.spec.url,
-    state,
-    up: state === 'open',
-    weight: h.spec.weight,
-    tags: h.spec.tags,
-    draining: h.spec.drain,
-    queue: h.load.queueLength(),
-    jobsInFlight: h.engine.inFlight().length,
-    secondsPerJob: h.load.secondsPerJob(RAW_PROMPT),
-    loadedCheckpoint: h.load.loadedCheckpoint,
-    catalog: read === undefined ? undefined : read.ok ? { nodeClasses: read.catalog.nodeClasses.size, models: read.catalog.models.size } : { error: read.error },
-  };
-}
 
 export class Fleet implements ComfyEngine {
   readonly config: Readonly<Config>;
@@ -76,7 +51,7 @@ export class Fleet implements ComfyEngine {
   /** Where each recent job ended up, when it moved (its first host still lists it as lost). */
   private readonly movedTo = new Map<string, string>();
   private readonly subscriptions: Subscription[] = [];
-  private firstConnects: Promise<void> | undefined;
+  private readonly placement: Placement;
   /** The last merged /object_info and the host answers it was made from. */
   private merged: { from: ObjectInfo[]; info: ObjectInfo } | undefined;
   /** Submissions past the job cap check that no host has tracked yet. */
@@ -88,16 +63,8 @@ export class Fleet implements ComfyEngine {
     const { config, ...engineOptions } = options;
     this.config = config;
     this.logger = options.logger ?? silentLogger();
-    this.hosts = config.hosts.map((spec) => {
-      const hostConfig: Config = { ...config, comfyUrl: spec.url, auth: spec.auth };
-      const engine = new Engine({ ...engineOptions, config: hostConfig, hostName: spec.name });
-      const catalog = new HostCatalog({
-        objectInfo: () => engine.objectInfo(),
-        listModelFolders: () => engine.client.listModelFolders(),
-        listModels: (folder) => engine.client.listModels(folder),
-      });
-      return { spec, engine, catalog, load: new HostLoad() };
-    });
+    this.hosts = config.hosts.map((spec) => createHost(spec, config, engineOptions));
+    this.placement = new Placement(this.hosts, () => this.waitUntilOpen(), this.logger);
     for (const h of this.hosts) this.byName.set(h.spec.name, h);
     this.events$ = this.hosts.length === 1 ? this.hosts[0]!.engine.events$ : merge(...this.hosts.map((h) => h.engine.events$));
     this.hostEvents$ = merge(...this.hosts.map((h) => h.engine.events$.pipe(map((event) => ({ host: h.spec.name, event })))));
@@ -117,19 +84,7 @@ export class Fleet implements ComfyEngine {
     this.started = true;
     for (const h of this.hosts) {
       h.engine.start();
-      const { connection } = h.engine;
-      this.subscriptions.push(connection.queueRemaining$.subscribe((n) => (h.load.statusQueue = n)));
-      if (this.single) continue;
-      // Read what the host can run once it is up, and again after each reconnect (a restart may
-      // bring other nodes or models). The engine forgot its /object_info first (it subscribed first).
-      this.subscriptions.push(
-        connection.state$.pipe(filter((s) => s === 'open')).subscribe(() => {
-          h.catalog.invalidate();
-          void h.catalog.get();
-          // A host that was away may have restarted with nothing loaded: no stickiness on a guess.
-          h.load.forgetModel();
-        }),
-      );
+      this.subscriptions.push(...watchHost(h, !this.single));
     }
     return this;
   }
@@ -159,7 +114,7 @@ export class Fleet implements ComfyEngine {
     if (this.single) return this.hosts[0]!.engine.objectInfo();
     this.start();
     // A fleet just started: hosts still connecting would be missing from the merge.
-    await this.firstConnectsSettled();
+    await this.placement.firstConnectsSettled();
     const reads = await Promise.allSettled(this.hosts.filter((h) => h.engine.connection.state === 'open').map((h) => h.engine.objectInfo()));
     const infos = reads.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     if (infos.length > 0) {
@@ -248,7 +203,7 @@ export class Fleet implements ComfyEngine {
     this.placing++;
     let first: JobHandle;
     try {
-      first = await this.place(prompt, needs, request, options);
+      first = await this.placement.place(prompt, needs, request, options);
     } finally {
       this.placing--;
     }
@@ -305,93 +260,8 @@ export class Fleet implements ComfyEngine {
   }
 
   /** Dispatch decision over the hosts as they are now (bench/dispatch.ts times it). */
-  decide(request: DispatchRequest): ReturnType<typeof decide> {
-    return decide(this.views(), request);
-  }
-
-  private views(): HostView[] {
-    return this.hosts.map((h) => ({
-      name: h.spec.name,
-      up: h.engine.connection.state === 'open',
-      state: h.engine.connection.state,
-      weight: h.spec.weight,
-      tags: h.spec.tags,
-      draining: h.spec.drain,
-      catalog: h.catalog.peek(),
-      load: h.load,
-    }));
-  }
-
-  /**
-   * Before deciding: every host's first connection attempt has had its chance (a fleet that just
-   * started must not send everything to the host that answered first), at least one host is up,
-   * and each host that is up has its catalog read.
-   */
-  private async ready(request: DispatchRequest): Promise<void> {
-    await this.firstConnectsSettled();
-    const pinned = request.host !== undefined ? this.byName.get(request.host) : undefined;
-    if (pinned) {
-      if (pinned.engine.connection.state === 'open') await pinned.catalog.get();
-      return;
-    }
-    if (!this.hosts.some((h) => h.engine.connection.state === 'open')) await this.waitUntilOpen();
-    await Promise.all(this.hosts.filter((h) => h.engine.connection.state === 'open').map((h) => h.catalog.get()));
-  }
-
-  /** Every host's first connection attempt has ended (open or failed), or FIRST_CONNECT_WAIT_MS passed. */
-  private firstConnectsSettled(): Promise<void> {
-    return (this.firstConnects ??= Promise.all(
-      this.hosts.map((h) =>
-        firstValueFrom(race(h.engine.connection.state$.pipe(filter((s) => s !== 'connecting')), timer(FIRST_CONNECT_WAIT_MS)), { defaultValue: undefined }),
-      ),
-    ).then(() => undefined));
-  }
-
-  /** Decide, then submit to the chosen host, keeping its load figures as the job goes. */
-  private async place(prompt: ApiPrompt, needs: PromptNeeds, request: DispatchRequest, options: SubmitOptions, note?: string): Promise<JobHandle> {
-    await this.ready(request);
-    const decision = decide(this.views(), request);
-    if (!decision.ok) {
-      throw new NoEligibleHostError(decision.reason, {
-        context: { rejected: decision.rejected },
-      });
-    }
-    const host = this.byName.get(decision.host)!;
-    // Counted before the POST, synchronously after the decision: a burst of submissions sees each
-    // other's placements before ComfyUI's status broadcasts catch up.
-    host.load.ours++;
-    host.load.dispatched++;
-    if (needs.checkpoint !== undefined) host.load.queuedCheckpoint = needs.checkpoint;
-    const dispatch = note ? `${note}; ${decision.reason}` : decision.reason;
-    let job: JobHandle;
-    try {
-      job = await host.engine.submit(prompt, { ...options, dispatch });
-    } catch (err) {
-      host.load.ours--;
-      throw err;
-    }
-    this.logger.debug(`job ${job.promptId} ${dispatch}`);
-    this.measure(host, job, needs, request.workflow);
-    return job;
-  }
-
-  /** Follows a placed job on its host: its run's start (the model it loads) and end (its duration, the queue it leaves). */
-  private measure(host: Host, job: JobHandle, needs: PromptNeeds, workflow: string): void {
-    let switched = false;
-    let started = false;
-    const sub = job.states$.subscribe((s) => {
-      if (!started && s.startedAt !== undefined) {
-        started = true;
-        switched = host.load.started(needs.checkpoint);
-      }
-      if (s.endedBy === undefined && !s.settled) return;
-      sub?.unsubscribe();
-      host.load.ours--;
-      if (s.status === 'success' && s.startedAt !== undefined && s.endedAt !== undefined) {
-        host.load.recordRun(workflow, (s.endedAt - s.startedAt) / 1000, switched);
-      }
-    });
-    if (job.state.endedBy !== undefined || job.state.settled) sub.unsubscribe();
+  decide(request: DispatchRequest): Decision {
+    return this.placement.decide(request);
   }
 
   /** A movable loss: place the job again under its own id, on another host where there is one. */
@@ -408,9 +278,9 @@ export class Fleet implements ComfyEngine {
     // A host that just lost its queue is trusted last: another eligible host first.
     const elsewhere: DispatchRequest = { ...request, exclude: new Set([from]) };
     const pinned = request.host !== undefined;
-    const canElsewhere = !pinned && decide(this.views(), elsewhere).ok;
+    const canElsewhere = !pinned && this.placement.decide(elsewhere).ok;
     try {
-      const attempt = await this.place(prompt, needs, canElsewhere ? elsewhere : request, again, note);
+      const attempt = await this.placement.place(prompt, needs, canElsewhere ? elsewhere : request, again, note);
       if (attempt.state.host !== from) this.movedTo.set(lost.promptId, attempt.state.host ?? from);
       this.trimMoved();
       this.logger.info(`job ${lost.promptId}: ${attempt.state.dispatch ?? note}`);

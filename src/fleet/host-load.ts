@@ -44,6 +44,11 @@ export class HostLoad {
     return this.perWorkflow.get(workflow) ?? this.overall;
   }
 
+  /** Measured seconds per job over every workflow here; undefined before the first run. */
+  averageSeconds(): number | undefined {
+    return this.overall;
+  }
+
   /** Measured extra seconds of a run that had to load another checkpoint; undefined until seen. */
   modelSwitchSeconds(): number | undefined {
     return this.switchCost;
