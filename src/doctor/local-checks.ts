@@ -30,7 +30,7 @@ function describeAuth(auth: ComfyAuth): string {
   }
 }
 
-export function checkConfig(env: NodeJS.ProcessEnv, overrides: Record<string, string> = {}): { check: DoctorCheck; config?: Readonly<Config> } {
+export function checkConfig(env: NodeJS.ProcessEnv, overrides: Record<string, string | undefined> = {}): { check: DoctorCheck; config?: Readonly<Config> } {
   try {
     const config = loadConfig(env, { overrides });
     const detail = `ComfyUI ${config.comfyUrl}; workflows ${config.workflowsDir}; outputs ${config.outputDir}; ${describeAuth(config.auth)}`;

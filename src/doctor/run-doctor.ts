@@ -22,7 +22,7 @@ export const DOCTOR_REQUEST_TIMEOUT_MS = 5_000;
 export interface DoctorOptions {
   env?: NodeJS.ProcessEnv;
   /** Settings that win over the environment (e.g. the simulator's URL). */
-  overrides?: Record<string, string>;
+  overrides?: Record<string, string | undefined>;
   websocketTimeoutMs?: number;
 }
 

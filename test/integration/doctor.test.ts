@@ -68,6 +68,16 @@ describe('comfywire doctor', () => {
       expect(report.ok).toBe(true);
       expect(report.checks).toHaveLength(11);
     });
+
+    it('--simulate replaces configured hosts too (COMFYUI_URLS of dead ports): one host, all passing', async () => {
+      const dead = `http://127.0.0.1:${CLOSED_PORT}`;
+      const r = await runCli(['doctor', '--simulate', '--json'], { env: { COMFYUI_URLS: `${dead},http://127.0.0.1:9`, COMFYWIRE_OUTPUT_DIR: out } });
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout) as { ok: boolean; checks: DoctorCheck[] };
+      expect(report.ok).toBe(true);
+      expect(report.checks).toHaveLength(11);
+      expect(r.stdout).not.toContain(dead);
+    });
   });
 
   it('a closed port: reachability fails with a fix, exit code 1', async () => {

@@ -20,7 +20,10 @@ export function doctorCommand(): Command {
           simulator = await startSimulator({ port: 0 });
         }
         const { doctorPassed, formatChecks, runDoctor } = await import('../../doctor/run-doctor.js');
-        const checks = await runDoctor(simulator ? { overrides: { COMFYUI_URL: simulator.url } } : {});
+        // The simulator replaces whatever hosts were configured (a list or a hosts file too).
+        const checks = await runDoctor(
+          simulator ? { overrides: { COMFYUI_URL: simulator.url, COMFYUI_URLS: undefined, COMFYWIRE_HOSTS_FILE: undefined } } : {},
+        );
         const passed = doctorPassed(checks);
         if (opts.json) process.stdout.write(`${JSON.stringify({ ok: passed, checks }, null, 2)}\n`);
         else process.stderr.write(formatChecks(checks));
