@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from '@jest/globals';
 import { textOf } from './mcp-harness.js';
 import { startMcpFleetHarness, type McpFleetHarness } from './mcp-fleet-harness.js';
-import { slowPrompt } from '../helpers/prompts.js';
+import { postForeignPrompt, slowPrompt } from '../helpers/prompts.js';
 import { eventually, until } from '../helpers/wait.js';
 
 /**
@@ -22,21 +22,6 @@ type Queue = {
   hosts: HostQueue[];
   total: { hosts: number; hosts_up: number; running: number; pending: number; ours: number };
 };
-
-/** A prompt posted straight to one simulator, as another client would (no client_id). */
-async function postForeign(url: string): Promise<string> {
-  const res = await fetch(`${url}/prompt`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      prompt: {
-        '1': { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 0 } },
-        '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
-      },
-    }),
-  });
-  return ((await res.json()) as { prompt_id: string }).prompt_id;
-}
 
 it('get_queue: each host (up or down) with its running, pending and our jobs, and the total', async () => {
   h = await startMcpFleetHarness([{}, {}, {}]);
@@ -187,7 +172,7 @@ it("get_workflow_status: names the job's host and why; says when that host is do
   expect(textOf(live)).toContain('Host: gpu-2 (pinned to gpu-2 by the caller).');
 
   // A prompt of another client on gpu-1, finished: found there, its files' addresses on gpu-1.
-  const foreignId = await postForeign(h.sims[0]!.url);
+  const foreignId = await postForeignPrompt(h.sims[0]!.url);
   const foreign = await eventually(async () => {
     const r = await h!.call('get_workflow_status', { prompt_id: foreignId, download: false });
     return (r.structuredContent as { job?: { status: string } }).job?.status === 'success' ? r : undefined;

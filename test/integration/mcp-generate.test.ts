@@ -3,6 +3,7 @@ import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import sharp from 'sharp';
 import { INLINE_MAX_BYTES, INLINE_MAX_EDGE } from '../../src/mcp/inline-image.js';
 import { startHarness, textOf, type Harness } from './mcp-harness.js';
+import { postForeignPrompt } from '../helpers/prompts.js';
 import { eventually } from '../helpers/wait.js';
 
 /** generate_image end to end against the simulator: progress, inline images, bounded wait, cancellation. */
@@ -162,17 +163,7 @@ test('get_workflow_status follows a running job, and get_queue marks ours apart 
   const started = await h.call('generate_image', { prompt: 'watched', steps: 150, width: 128, height: 128, wait: false });
   const id = (started.structuredContent as unknown as GenerateOut).prompt_id;
   // A prompt from another client (no client_id), queued behind ours.
-  const foreign = await fetch(`${h.sim.url}/prompt`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      prompt: {
-        '1': { class_type: 'EmptyImage', inputs: { width: 16, height: 16, batch_size: 1, color: 0 } },
-        '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
-      },
-    }),
-  });
-  const foreignId = ((await foreign.json()) as { prompt_id: string }).prompt_id;
+  const foreignId = await postForeignPrompt(h.sim.url);
 
   const job = await eventually(async () => {
     const r = await h.call('get_workflow_status', { prompt_id: id });
