@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,7 @@ export interface SimulatorOptions extends HostShapeOptions {
    * write, during which GET /history/{id} answers {} as on a real server. Default 25 ms.
    */
   historyWriteDelayMs?: number;
-  /** Base folder with input/, output/, temp/, user/; default a fresh temp dir. */
+  /** Base folder with input/, output/, temp/, user/; default a fresh temp dir, removed by close(). */
   dataDir?: string;
   logger?: Logger;
   /** Emulate a reverse proxy: 401 (HTTP and WS upgrade) unless this header has this value. */
@@ -66,7 +66,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const host = options.host ?? '127.0.0.1';
   const shape = hostShape(options);
   const models = new ModelMemory(shape.modelLoadMs);
-  const files = new DataDir(options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'comfywire-sim-')));
+  // A folder of our own making is ours to remove: thousands of test and bench simulators left theirs in the temp dir.
+  const ownDir = options.dataDir === undefined ? mkdtempSync(path.join(tmpdir(), 'comfywire-sim-')) : undefined;
+  const files = new DataDir(options.dataDir ?? ownDir!);
   const history = new HistoryStore();
   const cache = new OutputCache();
   let hub: WsHub | undefined;
@@ -122,6 +124,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
     },
   };
 }

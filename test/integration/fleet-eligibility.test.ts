@@ -38,8 +38,9 @@ it('a host lacking the model or a node class is never chosen, even idle while th
   const ends = await Promise.all(jobs.map((j) => j.done));
   const hostsFor = (ckpt: string) => new Set(ends.filter((_, i) => (i < 12 ? A : B) === ckpt).map((s) => s.host));
   expect(ends.every((s) => s.status === 'success')).toBe(true);
-  expect([...hostsFor(A)].sort()).toEqual(['gpu-1', 'gpu-3']);
-  expect([...hostsFor(B)].sort()).toEqual(['gpu-2', 'gpu-3']);
+  // Never elsewhere (how the jobs spread over the two that can run them depends on timing).
+  for (const host of hostsFor(A)) expect(['gpu-1', 'gpu-3']).toContain(host);
+  for (const host of hostsFor(B)) expect(['gpu-2', 'gpu-3']).toContain(host);
   // The node class: never gpu-2, even with gpu-1 and gpu-3 busy.
   const slow = await Promise.all(Array.from({ length: 8 }, () => h!.fleet.submit(slowPrompt(3, 20))));
   const slowHosts = (await Promise.all(slow.map((j) => j.done))).map((s) => s.host);

@@ -24,7 +24,7 @@ function png(path: string, shade: number): string {
   return path;
 }
 
-it('img2img on two hosts: the image is on both under one content name, and the job runs on either', async () => {
+it('img2img on two hosts: the image is on both under one content name, and either host runs the job', async () => {
   h = await startFleetHarness([{}, {}]);
   const dir = mkdtempSync(join(tmpdir(), 'comfywire-fleet-up-'));
   const image = png(join(dir, 'fox.png'), 200);
@@ -34,16 +34,21 @@ it('img2img on two hosts: the image is on both under one content name, and the j
   clash.append('subfolder', 'comfywire');
   await fetch(`${h.sims[1]!.url}/upload/image`, { method: 'POST', body: clash });
 
-  const runs = [];
-  for (let i = 0; i < 4; i++) {
+  // Prepared (uploaded) twice: the same content name both times, no renamed copy.
+  const names = [];
+  let prompt;
+  for (let i = 0; i < 2; i++) {
     const prepared = await prepareGeneration(h.fleet, { workflow: 'sd15-img2img', prompt: 'a fox', input_image: image, steps: 2 } as GenerateRequest);
     const loadImage = Object.values(prepared.prompt).find((n) => n.class_type === 'LoadImage')!;
-    expect(loadImage.inputs['image']).toMatch(/^comfywire\/[0-9a-f]{12}-fox\.png$/);
-    runs.push(await h.fleet.submit(prepared.prompt, { workflow: prepared.templateName }));
+    names.push(loadImage.inputs['image']);
+    prompt = prepared.prompt;
   }
+  expect(names[0]).toMatch(/^comfywire\/[0-9a-f]{12}-fox\.png$/);
+  expect(names[1]).toBe(names[0]);
+  // Whichever host runs it finds the image: each pinned in turn.
+  const runs = await Promise.all(['gpu-1', 'gpu-2'].map((host) => h!.fleet.submit(prompt!, { workflow: 'sd15-img2img', host })));
   const ends = await Promise.all(runs.map((j) => j.done));
-  expect(ends.map((s) => s.status)).toEqual(['success', 'success', 'success', 'success']);
-  expect(new Set(ends.map((s) => s.host))).toEqual(new Set(['gpu-1', 'gpu-2']));
+  expect(ends.map((s) => [s.status, s.host])).toEqual([['success', 'gpu-1'], ['success', 'gpu-2']]);
   // Each host holds the same bytes under the content name, and gpu-2's own fox.png is untouched.
   for (const sim of h.sims) {
     const files = readdirSync(join(sim.dataDir, 'input', 'comfywire'));

@@ -26,7 +26,7 @@ export function simulateCommand(): Command {
     .option('--checkpoints <sets>', 'checkpoint files each instance has: names by ",", instances by ";" (a.safetensors,b.safetensors;b.safetensors)', parseCheckpointSets)
     .option('--model-load <ms>', 'extra time to load a checkpoint other than the one held; one value or one per instance', parseMsList, [0])
     .option('--previews', 'send latent preview frames like --preview-method auto')
-    .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (several instances: host-1/, host-2/... in it; default: fresh temporary folders)')
+    .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (several instances: host-1/, host-2/... in it; default: fresh temporary folders, removed when it stops)')
     .action(async (opts: SimulateOptions) => {
       try {
         const { createLogger } = await import('../../logger.js');
