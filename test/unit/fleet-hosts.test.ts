@@ -90,3 +90,18 @@ describe('COMFYWIRE_HOSTS_FILE', () => {
     expect(failure({ COMFYWIRE_FAILOVER: 'maybe' })).toMatch(/COMFYWIRE_FAILOVER="maybe"/);
   });
 });
+
+describe('comfyUrlConfigured (whether the main job may fall back to the simulator)', () => {
+  it('counts COMFYUI_URL, COMFYUI_URLS and COMFYWIRE_HOSTS_FILE, in the environment or .env', async () => {
+    const { comfyUrlConfigured } = await import('../../src/cli/runtime.js');
+    const empty = mkdtempSync(join(tmpdir(), 'comfywire-noenv-'));
+    expect(comfyUrlConfigured({}, empty)).toBe(false);
+    for (const name of ['COMFYUI_URL', 'COMFYUI_URLS', 'COMFYWIRE_HOSTS_FILE']) {
+      expect(comfyUrlConfigured({ [name]: 'x' }, empty)).toBe(true);
+      const withFile = mkdtempSync(join(tmpdir(), 'comfywire-env-'));
+      writeFileSync(join(withFile, '.env'), `${name}=x\n`);
+      expect(comfyUrlConfigured({}, withFile)).toBe(true);
+    }
+    expect(comfyUrlConfigured({ COMFYUI_URLS: '  ' }, empty)).toBe(false);
+  });
+});
