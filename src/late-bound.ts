@@ -12,6 +12,8 @@ export interface LateBound<T extends object> {
 
 export function lateBound<T extends object>(what: string, before: Partial<T> = {}): LateBound<T> {
   let target: T | undefined;
+  /** Each method bound once (per function): reads on the hot path (every tool call) allocate nothing. */
+  let bound = new WeakMap<(...a: unknown[]) => unknown, (...a: unknown[]) => unknown>();
   const real = (): T => {
     if (!target) throw new Error(`internal: ${what} was used before it was made (a message passed the start-up gate too early)`);
     return target;
@@ -22,7 +24,11 @@ export function lateBound<T extends object>(what: string, before: Partial<T> = {
       if (!target && Object.hasOwn(before, key)) return (before as Record<PropertyKey, unknown>)[key];
       const t = real();
       const v: unknown = Reflect.get(t, key, t);
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+      if (typeof v !== 'function') return v;
+      const fn = v as (...a: unknown[]) => unknown;
+      let b = bound.get(fn);
+      if (!b) bound.set(fn, (b = fn.bind(t)));
+      return b;
     },
     has: (_, key) => Reflect.has(real(), key),
   });
@@ -30,6 +36,7 @@ export function lateBound<T extends object>(what: string, before: Partial<T> = {
     value,
     bind(t) {
       target = t;
+      bound = new WeakMap();
     },
   };
 }
