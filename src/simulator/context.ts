@@ -1,5 +1,6 @@
 import type { ObjectInfo } from '../comfy/types.js';
 import type { Logger } from '../logger.js';
+import type { SimApi } from './api-generation.js';
 import type { DataDir } from './data-dir.js';
 import type { SimulatorFaults } from './faults.js';
 import type { Executor } from './executor.js';
@@ -20,4 +21,6 @@ export interface SimContext {
   checkpoints: readonly string[];
   objectInfo(): ObjectInfo;
   logger?: Logger;
+  /** The API generation served (api-generation.ts). */
+  api: SimApi;
 }

@@ -5,6 +5,7 @@ import type { SimContext } from './context.js';
 import { HttpError, sendError } from './http-util.js';
 import { historyRoutes } from './routes/history.js';
 import { infoRoutes } from './routes/info.js';
+import { jobsRoutes } from './routes/jobs.js';
 import { promptRoutes } from './routes/prompt.js';
 import { queueRoutes } from './routes/queue.js';
 import type { Route } from './routes/route.js';
@@ -62,7 +63,9 @@ export function createHttpServer(ctx: SimContext, options: HttpServerOptions): {
       const url = new URL(req.url ?? '/', 'http://simulator');
       const pathname = routePath(url.pathname);
       const method = req.method === 'HEAD' ? 'GET' : req.method;
-      for (const route of ROUTES) {
+      // The jobs routes exist only in 'latest', and only under /api (ComfyUI names them "/api/jobs...").
+      const routes = ctx.api === 'latest' && url.pathname.startsWith('/api/') ? [...jobsRoutes, ...ROUTES] : ROUTES;
+      for (const route of routes) {
         if (route.method !== method) continue;
         const m = route.path.exec(pathname);
         if (!m) continue;

@@ -12,6 +12,7 @@ import { HistoryStore } from './history-store.js';
 import { hostShape, type HostShapeOptions } from './host-shape.js';
 import { createHttpServer } from './http-server.js';
 import { NODE_IMPLS } from './nodes/registry.js';
+import { DEFAULT_SIM_API, isSimApi, type SimApi } from './api-generation.js';
 import { ModelMemory } from './model-memory.js';
 import { buildObjectInfo } from './object-info.js';
 import { PromptQueue } from './prompt-queue.js';
@@ -19,6 +20,7 @@ import { Worker } from './worker.js';
 import { WsHub } from './ws-hub.js';
 
 export { SimulatorFaults } from './faults.js';
+export { SIM_APIS, type SimApi } from './api-generation.js';
 export type { NodeMatch } from './faults.js';
 export { SIMULATOR_CHECKPOINTS, type HostShapeOptions } from './host-shape.js';
 
@@ -41,6 +43,12 @@ export interface SimulatorOptions extends HostShapeOptions {
   logger?: Logger;
   /** Emulate a reverse proxy: 401 (HTTP and WS upgrade) unless this header has this value. */
   authProxy?: { header: string; value: string };
+  /**
+   * The ComfyUI API generation to serve (docs/comfyui-api-generations.md): '0.3.64' (default) answers
+   * 404 to the jobs routes as that version does; 'latest' serves GET /api/jobs, GET /api/jobs/{id},
+   * POST /api/jobs/{id}/cancel and POST /api/jobs/cancel, and its /features carries today's flags.
+   */
+  api?: SimApi;
 }
 
 export interface Simulator {
@@ -64,6 +72,8 @@ const DEFAULT_STEP_DELAY_MS = 50;
 /** Start a ComfyUI-compatible server (HTTP + WS) on loopback. */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const host = options.host ?? '127.0.0.1';
+  const api = options.api ?? DEFAULT_SIM_API;
+  if (!isSimApi(api)) throw new TypeError(`Unknown simulator api "${String(api).slice(0, 20)}": use 0.3.64 or latest.`);
   const shape = hostShape(options);
   const models = new ModelMemory(shape.modelLoadMs);
   // A folder of our own making is ours to remove: thousands of test and bench simulators left theirs in the temp dir.
@@ -99,7 +109,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), models, stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
   worker = new Worker({ queue, executor, history, hub, cache, models, faults, historyWriteDelayMs: options.historyWriteDelayMs });
-  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: shape.checkpoints, objectInfo, logger: options.logger };
+  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: shape.checkpoints, objectInfo, logger: options.logger, api };
   const { server, wss, releaseHung } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
   releaseHungUpgrades = releaseHung;
   await new Promise<void>((resolve, reject) => {

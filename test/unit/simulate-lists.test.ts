@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { instanceOptions } from '../../src/cli/commands/simulate-instances.js';
-import { parseCheckpointSets, parseInstances, parseMsList, perInstance } from '../../src/cli/commands/simulate-lists.js';
+import { parseApi, parseCheckpointSets, parseInstances, parseMsList, perInstance } from '../../src/cli/commands/simulate-lists.js';
 import { ParameterInvalidError } from '../../src/errors.js';
 
 /** `comfywire simulate --instances N`: per-instance flag lists -> one option set per instance. */
@@ -37,4 +37,11 @@ it('builds one option set per instance; several instances get their own data fol
   expect(instanceOptions({ ...flags, instances: 1, stepDelay: [5], checkpoints: undefined })).toEqual([
     { host: '127.0.0.1', stepDelayMs: 5, modelLoadMs: 300, previewMethod: 'none', dataDir: '/srv/sim' },
   ]);
+  expect(instanceOptions({ ...flags, instances: 1, stepDelay: [5], checkpoints: undefined, api: 'latest' })[0]).toMatchObject({ api: 'latest' });
+});
+
+it('--api takes 0.3.64 or latest; anything else is a usage error that says which', () => {
+  expect(parseApi('0.3.64')).toBe('0.3.64');
+  expect(parseApi('latest')).toBe('latest');
+  for (const bad of ['0.3.65', 'LATEST', '', 'newest']) expect(() => parseApi(bad)).toThrow(/takes 0\.3\.64 or latest/);
 });

@@ -12,6 +12,7 @@ export interface InstanceFlags {
   checkpoints?: string[][];
   previews?: boolean;
   dataDir?: string;
+  api?: '0.3.64' | 'latest';
 }
 
 /**
@@ -29,6 +30,7 @@ export function instanceOptions(flags: InstanceFlags, logger?: Logger): Instance
     stepDelayMs: stepDelays[i],
     modelLoadMs: loads[i],
     ...(checkpoints ? { checkpoints: checkpoints[i] } : {}),
+    ...(flags.api ? { api: flags.api } : {}),
     previewMethod: flags.previews ? 'auto' as const : 'none' as const,
     ...(flags.dataDir ? { dataDir: n === 1 ? flags.dataDir : path.join(flags.dataDir, `host-${i + 1}`) } : {}),
     ...(logger ? { logger } : {}),

@@ -15,6 +15,12 @@ export const MAX_INSTANCES = 256;
 const MAX_NAME_CHARS = 255;
 const DECIMAL = /^\d+(\.\d+)?$/;
 
+/** `--api`: the ComfyUI API generation every instance serves (src/simulator/api-generation.ts). */
+export function parseApi(text: string): '0.3.64' | 'latest' {
+  if (text === '0.3.64' || text === 'latest') return text;
+  throw new InvalidArgumentError(`takes 0.3.64 or latest, got ${excerpt(text)}.`);
+}
+
 /** `--instances`: a whole number 1..MAX_INSTANCES. */
 export function parseInstances(text: string): number {
   const n = Number(text);

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { handleError } from '../handle-error.js';
-import { parseCheckpointSets, parseInstances, parseMsList } from './simulate-lists.js';
+import { parseApi, parseCheckpointSets, parseInstances, parseMsList } from './simulate-lists.js';
 import type { InstanceFlags } from './simulate-instances.js';
 
 interface SimulateOptions extends InstanceFlags {
@@ -25,6 +25,7 @@ export function simulateCommand(): Command {
     .option('--step-delay <ms>', 'delay per sampling step, so progress is visible; one value or one per instance (50,150)', parseMsList, [150])
     .option('--checkpoints <sets>', 'checkpoint files each instance has: names by ",", instances by ";" (a.safetensors,b.safetensors;b.safetensors)', parseCheckpointSets)
     .option('--model-load <ms>', 'extra time to load a checkpoint other than the one held; one value or one per instance', parseMsList, [0])
+    .option('--api <generation>', "ComfyUI API generation to serve: 0.3.64 (no jobs API) or latest (GET /api/jobs, targeted cancel)", parseApi, '0.3.64')
     .option('--previews', 'send latent preview frames like --preview-method auto')
     .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (several instances: host-1/, host-2/... in it; default: fresh temporary folders, removed when it stops)')
     .action(async (opts: SimulateOptions) => {
@@ -56,7 +57,7 @@ export function simulateCommand(): Command {
     });
 }
 
-function describe(o: { stepDelayMs?: number; modelLoadMs?: number; checkpoints?: readonly string[] }): string {
+function describe(o: { stepDelayMs?: number; modelLoadMs?: number; checkpoints?: readonly string[]; api?: string }): string {
   const models = o.checkpoints ? o.checkpoints.join(', ') : 'the default checkpoints';
-  return `step delay ${o.stepDelayMs ?? 0} ms, model load ${o.modelLoadMs ?? 0} ms, ${models}`;
+  return `step delay ${o.stepDelayMs ?? 0} ms, model load ${o.modelLoadMs ?? 0} ms, ${models}, API ${o.api ?? '0.3.64'}`;
 }

@@ -1,5 +1,6 @@
 import { HttpError, sendJson } from '../http-util.js';
 import { SERVER_FEATURES } from '../ws-hub.js';
+import { LATEST_FEATURES } from '../api-generation.js';
 import type { Route } from './route.js';
 
 /** Model folder keys in the order a real 0.3.64 lists them. */
@@ -23,7 +24,7 @@ export const infoRoutes: Route[] = [
       sendJson(res, 200, info ? { [cls]: info } : {});
     },
   },
-  { method: 'GET', path: /^\/features$/, handle: ({ res }) => sendJson(res, 200, { ...SERVER_FEATURES }) },
+  { method: 'GET', path: /^\/features$/, handle: ({ res, ctx }) => sendJson(res, 200, ctx.api === 'latest' ? { ...LATEST_FEATURES } : { ...SERVER_FEATURES }) },
   {
     method: 'GET',
     path: /^\/system_stats$/,

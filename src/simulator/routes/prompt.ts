@@ -50,6 +50,8 @@ export const promptRoutes: Route[] = [
       const extraData: Record<string, unknown> = isObject(body.extra_data) ? { ...body.extra_data } : {};
       if ('client_id' in body) extraData.client_id = body.client_id;
       if (!result.ok) return sendJson(res, 400, { error: result.error, node_errors: result.nodeErrors });
+      // Today's ComfyUI stamps each accepted prompt (ms); the jobs API sorts by it.
+      if (ctx.api === 'latest') extraData.create_time = Date.now();
       ctx.queue.put({ number, promptId, prompt, extraData, outputs: result.outputs });
       if (broken === 'after_queueing') return resetConnection(res);
       sendJson(res, 200, { prompt_id: promptId, number, node_errors: result.nodeErrors });
