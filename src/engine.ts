@@ -137,6 +137,8 @@ export class Engine implements ComfyEngine {
     this.subscriptions.push(
       this.connection.reconnected$.subscribe(() => {
         this.reconnects++;
+        // The server that answered may be another version now (docs/comfyui-api-generations.md).
+        this.client.forgetApiGeneration();
         // A ComfyUI that went away may come back with other custom nodes or models.
         this.objectInfoCache.invalidate();
       }),

@@ -1,4 +1,6 @@
 import type { HistoryLike } from './job-facts.js';
+import type { JobInfo } from '../src/comfy/schemas.js';
+import { historyFromJob } from '../src/comfy/job-history.js';
 
 /**
  * Where ComfyUI has a prompt: waiting (with how many ahead), running, in history, or nowhere.
@@ -7,11 +9,18 @@ import type { HistoryLike } from './job-facts.js';
  * between. "Nowhere" is still only a first impression: a prompt queued after the /queue answer
  * was made, or a server (a fork, a proxy) that writes history after the prompt left the queue,
  * shows the same. `confirmGone` looks again after a pause before anyone calls a prompt gone.
+ * On a server with the jobs API (docs/comfyui-api-generations.md), a prompt not in /queue is looked
+ * up with GET /api/jobs/{id} instead of /history/{id}: one answer for finished (with the history
+ * entry's outputs and status), still queued or running, or unknown (404). One /queue read still
+ * serves every prompt in it, so a queue refresh costs what it did.
  */
 
 export interface WhereClient {
   getQueue(): Promise<{ running: Array<{ promptId: string }>; pending: Array<{ promptId: string }> }>;
   getHistory(promptId: string): Promise<HistoryLike | undefined>;
+  /** Today's ComfyUI only (absent or false: the 0.3.64 way above). */
+  hasJobsApi?(): Promise<boolean>;
+  getJob?(promptId: string): Promise<JobInfo | undefined>;
 }
 
 export type Whereabouts =
@@ -30,6 +39,7 @@ export async function whereAre(client: WhereClient, ids: readonly string[]): Pro
   const queue = await client.getQueue();
   const running = new Set(queue.running.map((item) => item.promptId));
   const pending = queue.pending.map((item) => item.promptId);
+  let jobsApi: boolean | undefined;
   for (const id of ids) {
     if (running.has(id)) {
       out.set(id, { where: 'running' });
@@ -40,10 +50,26 @@ export async function whereAre(client: WhereClient, ids: readonly string[]): Pro
       out.set(id, { where: 'pending', ahead: running.size + index });
       continue;
     }
+    jobsApi ??= client.getJob !== undefined && ((await client.hasJobsApi?.()) ?? false);
+    if (jobsApi) {
+      out.set(id, await whereByJob(client, id, running.size + pending.length));
+      continue;
+    }
     const entry = await client.getHistory(id);
     out.set(id, entry ? { where: 'history', entry } : { where: 'nowhere' });
   }
   return out;
+}
+
+/** A prompt not in the /queue answer, by GET /api/jobs/{id}: finished, unknown, or queued since. */
+async function whereByJob(client: WhereClient, id: string, queueLength: number): Promise<Whereabouts> {
+  const job = await client.getJob!(id);
+  if (!job) return { where: 'nowhere' };
+  if (job.status === 'in_progress') return { where: 'running' };
+  // Queued after the /queue answer was made: behind everything that answer listed.
+  if (job.status === 'pending') return { where: 'pending', ahead: queueLength };
+  const entry = historyFromJob(job);
+  return entry ? { where: 'history', entry } : { where: 'nowhere' };
 }
 
 /**

@@ -10,15 +10,16 @@ import { uploadForm, type UploadOptions, type UploadSource } from './upload-form
 import { ComfyHttp, type HttpRequest, type RetryPolicy } from './http.js';
 import { explainProblems, mapNodeErrors, rejectionFrom400 } from './node-errors.js';
 import {
-  FeaturesSchema, HistoryMapSchema, ObjectInfoSchema, PromptAcceptedSchema, QueueCounterSchema,
+  FeaturesSchema, HistoryMapSchema, JobCancelSchema, JobSchema, ObjectInfoSchema, PromptAcceptedSchema, QueueCounterSchema,
   QueueSchema, StringListSchema, SystemStatsSchema, UploadReplySchema, UserdataListingSchema, parseBody,
-  type HistoryEntry, type QueueItem, type SystemStats,
+  type HistoryEntry, type JobInfo, type QueueItem, type SystemStats,
 } from './schemas.js';
+import { ApiGeneration } from './api-generation.js';
 import type { ApiPrompt, NodeInfo, ObjectInfo } from './types.js';
 import { own } from '../input-policy/index.js';
 
 export type { ApiPrompt } from './types.js';
-export type { HistoryEntry, QueueItem, SystemStats } from './schemas.js';
+export type { HistoryEntry, JobInfo, QueueItem, SystemStats } from './schemas.js';
 
 /**
  * GET /object_info scans every model folder and answers many MB on a big install: the first call
@@ -62,6 +63,8 @@ export class ComfyClient {
   private readonly http: ComfyHttp;
   private readonly logger: Logger | undefined;
   private readonly downloadLimits: DownloadLimits | undefined;
+  /** What this server's API offers beyond 0.3.64, learnt per connection (api-generation.ts). */
+  readonly apiGeneration = new ApiGeneration(() => this.probeJobsApi());
 
   constructor(options: ComfyClientOptions) {
     this.http = new ComfyHttp({
@@ -152,6 +155,52 @@ export class ComfyClient {
     const { body } = await this.http.json({ method: 'GET', path });
     // Own entries only: an id such as "constructor" is not in the history, whatever Object has.
     return own(parseBody(HistoryMapSchema, body, `GET ${path}`), promptId);
+  }
+
+  /** Whether the server has the jobs API (asked once per connection; see api-generation.ts). */
+  hasJobsApi(): Promise<boolean> {
+    return this.apiGeneration.hasJobsApi();
+  }
+
+  /** A reconnect: the server may be another version now. */
+  forgetApiGeneration(): void {
+    this.apiGeneration.forget();
+  }
+
+  private async probeJobsApi(): Promise<boolean> {
+    // 405: aiohttp's catch-all static route answers an unknown path that way for some methods.
+    const req: HttpRequest = { method: 'GET', path: '/api/jobs', query: { limit: 1 }, allowStatus: [404, 405] };
+    const { status } = await this.http.send(req);
+    return status === 200;
+  }
+
+  /**
+   * GET /api/jobs/{id} (jobs API only): the job queued, running or finished; `undefined` when the
+   * server does not know it (404 "Job not found"), which /history/{id} cannot tell apart from a
+   * job still running.
+   */
+  async getJob(promptId: string): Promise<JobInfo | undefined> {
+    const req: HttpRequest = { method: 'GET', path: `/api/jobs/${encodeURIComponent(promptId)}`, allowStatus: [404] };
+    const { status, text } = await this.http.send(req);
+    if (status === 404) return undefined;
+    return parseBody(JobSchema, this.http.parseJson(req, status, text), `GET ${req.path}`);
+  }
+
+  /**
+   * POST /api/jobs/{id}/cancel: `true` when ComfyUI interrupted or dequeued the job, `false` when it
+   * was finished or unknown (a no-op there), `undefined` when the server has no such route (then
+   * remembered for this connection, and the caller cancels the 0.3.64 way).
+   */
+  async cancelJob(promptId: string): Promise<boolean | undefined> {
+    if (this.apiGeneration.targetedCancel === false) return undefined;
+    const req: HttpRequest = { method: 'POST', path: `/api/jobs/${encodeURIComponent(promptId)}/cancel`, allowStatus: [404, 405] };
+    const { status, text } = await this.http.send(req);
+    if (status === 404 || status === 405) {
+      this.apiGeneration.targetedCancel = false;
+      return undefined;
+    }
+    this.apiGeneration.targetedCancel = true;
+    return parseBody(JobCancelSchema, this.http.parseJson(req, status, text), `POST ${req.path}`).cancelled;
   }
 
   /** Newest `maxItems` entries (or a page from `offset`), oldest first, as ComfyUI lists them. */

@@ -104,6 +104,21 @@ export const HistoryEntrySchema = z.looseObject({
 });
 export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
+/**
+ * GET /api/jobs/{id} of today's ComfyUI (comfy_execution/jobs.py): a finished job's detail carries
+ * its outputs, its history status (`execution_status`) and its prompt (`workflow`).
+ */
+export const JobSchema = z.looseObject({
+  id: z.string(),
+  status: z.enum(['pending', 'in_progress', 'completed', 'failed', 'cancelled']),
+  outputs: z.record(z.string(), NodeOutputSchema).optional(),
+  execution_status: z.unknown().optional(),
+  workflow: z.looseObject({ prompt: Extra.optional(), extra_data: Extra.optional() }).optional(),
+});
+export type JobInfo = z.infer<typeof JobSchema>;
+
+export const JobCancelSchema = z.looseObject({ cancelled: z.boolean() });
+
 /** GET /history and GET /history/{id}: `{prompt_id: entry}`, `{}` when unknown. */
 export const HistoryMapSchema = z.record(z.string(), HistoryEntrySchema);
 

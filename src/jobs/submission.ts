@@ -14,7 +14,7 @@ import type { JobTracker, TrackedJob } from '../../streams/job-tracker.js';
  */
 
 export interface SubmissionDeps {
-  client: Pick<ComfyClient, 'submitPrompt' | 'getQueue' | 'deleteFromQueue' | 'interrupt' | 'getHistory'>;
+  client: Pick<ComfyClient, 'submitPrompt' | 'getQueue' | 'deleteFromQueue' | 'interrupt' | 'getHistory'> & Partial<Pick<ComfyClient, 'cancelJob'>>;
   tracker: JobTracker;
   /** Resolves once the socket is open (a submission's events must not fall into a gap). */
   waitUntilOpen(): Promise<void>;
@@ -104,21 +104,45 @@ export class Submission {
     return job;
   }
 
-  /** Interrupt a running prompt or take a pending one out of the queue. */
+  /**
+   * Interrupt a running prompt or take a pending one out of the queue: with POST
+   * /api/jobs/{id}/cancel where the server has it (one call that picks the right one and never
+   * touches another prompt), else /queue delete or /interrupt with the prompt_id (0.3.64).
+   */
   async cancel(promptId: string): Promise<CancelOutcome> {
     const { client, tracker } = this.deps;
     const job = tracker.active(promptId);
     if (!job && tracker.get(promptId)) return 'already_finished';
     const queue = await client.getQueue();
-    if (queue.pending.some((item) => item.promptId === promptId)) {
-      this.cancelling.add(promptId);
-      try {
-        return await this.dequeue(promptId, job);
-      } finally {
-        this.cancelling.delete(promptId);
-      }
+    const pending = queue.pending.some((item) => item.promptId === promptId);
+    // Its disappearance from the queue is ours, whichever way it is taken out.
+    if (pending) this.cancelling.add(promptId);
+    try {
+      const targeted = await client.cancelJob?.(promptId);
+      if (targeted !== undefined) return await this.afterTargetedCancel(promptId, job, pending, targeted);
+      return pending ? await this.dequeue(promptId, job) : await this.interruptIfRunning(promptId, job);
+    } finally {
+      this.cancelling.delete(promptId);
     }
-    return this.interruptIfRunning(promptId, job);
+  }
+
+  /** What the targeted cancel did: ComfyUI only says whether it acted. */
+  private async afterTargetedCancel(promptId: string, job: TrackedJob | undefined, wasPending: boolean, cancelled: boolean): Promise<CancelOutcome> {
+    const { client } = this.deps;
+    if (!cancelled) {
+      // Finished or unknown: a no-op there.
+      if (job) return 'already_finished';
+      return (await client.getHistory(promptId)) ? 'already_finished' : 'unknown';
+    }
+    if (!wasPending) return 'interrupted';
+    // Dequeued, unless it started in between: then ComfyUI interrupted it instead.
+    const after = await client.getQueue();
+    if (after.running.some((item) => item.promptId === promptId)) return 'interrupted';
+    if (job) {
+      job.emit(dequeued('us'));
+      await job.done;
+    }
+    return 'dequeued';
   }
 
   private async dequeue(promptId: string, job: TrackedJob | undefined): Promise<CancelOutcome> {

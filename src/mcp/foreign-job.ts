@@ -1,4 +1,5 @@
-import type { ComfyClient } from '../comfy/client.js';
+import type { ComfyClient, HistoryEntry, JobInfo } from '../comfy/client.js';
+import { historyFromJob } from '../comfy/job-history.js';
 import type { ApiPrompt } from '../comfy/types.js';
 import type { ComfyEngine, EngineHost } from '../engine-api.js';
 import { ComfyUnreachableError } from '../errors.js';
@@ -15,8 +16,10 @@ import { initialJobState, promptContext, reduceJob, type JobState, type PromptCo
  */
 const NO_OUTCOME = "ComfyUI's history entry for this prompt does not say how it ended.";
 
+type ForeignClient = Pick<ComfyClient, 'getQueue' | 'getHistory'> & Partial<Pick<ComfyClient, 'hasJobsApi' | 'getJob'>>;
+
 export async function foreignJob(
-  client: Pick<ComfyClient, 'getQueue' | 'getHistory'>,
+  client: ForeignClient,
   promptId: string,
   outputDir?: string,
 ): Promise<{ state: JobState; context: PromptContext } | undefined> {
@@ -34,8 +37,33 @@ export async function foreignJob(
     const context = promptContext(pending.prompt);
     return { state: reduceJob(initialJobState(promptId, now), queuePosition(queue.running.length + pendingIndex), context, now), context };
   }
+  if (client.getJob && (await client.hasJobsApi?.())) {
+    const job = await client.getJob(promptId);
+    return job && fromJob(job, queue.running.length + queue.pending.length, now, outputDir);
+  }
   const entry = await client.getHistory(promptId);
-  if (!entry) return undefined;
+  return entry && fromHistory(promptId, entry, now, outputDir);
+}
+
+/**
+ * Today's ComfyUI (GET /api/jobs/{id}, asked for a prompt not in /queue): finished, with the
+ * history entry's outputs and status, or queued or started since the /queue answer was made.
+ */
+async function fromJob(job: JobInfo, queueLength: number, now: number, outputDir: string | undefined): Promise<{ state: JobState; context: PromptContext } | undefined> {
+  const prompt = job.workflow?.prompt;
+  const context = promptContext(prompt ? (prompt as ApiPrompt) : undefined);
+  if (job.status === 'in_progress') return { state: reduceJob(initialJobState(job.id, now), seenRunning, context, now), context };
+  if (job.status === 'pending') return { state: reduceJob(initialJobState(job.id, now), queuePosition(queueLength), context, now), context };
+  const entry = historyFromJob(job);
+  return entry && fromHistory(job.id, entry, now, outputDir);
+}
+
+async function fromHistory(
+  promptId: string,
+  entry: HistoryEntry,
+  now: number,
+  outputDir: string | undefined,
+): Promise<{ state: JobState; context: PromptContext }> {
   const prompt = entry.prompt[2];
   const context = promptContext(prompt && typeof prompt === 'object' ? (prompt as ApiPrompt) : undefined);
   // History messages carry ComfyUI's own timestamps (ms): use them for start and end.
