@@ -33,9 +33,28 @@ it.each([
   [['--instances', '2', '--step-delay', 'fast'], /--step-delay.*takes milliseconds/],
   [['--instances', '0'], /--instances.*whole number from 1 to 256/],
   [['--instances', '2', '--checkpoints', 'a;;b'], /--checkpoints.*a name is empty/],
+  [['--api', '0.4'], /--api.*takes 0\.3\.64 or latest, got "?0\.4/],
 ])('a bad list exits 2 and says what to fix: %j', async (args, message) => {
   const r = await runCli(['simulate', '--port', '0', ...args]);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(message);
   expect(r.stderr).not.toContain('listening on');
+});
+
+it('--api latest serves the jobs API; the default answers 404 there as ComfyUI 0.3.64 does', async () => {
+  const cli = await startCli(['simulate', '--port', '0', '--api', 'latest'], /listening on (http:\/\/127\.0\.0\.1:\d+) .*API latest/m);
+  try {
+    const jobs = await getJson(`${cli.match[1]}/api/jobs`);
+    expect(jobs).toEqual({ jobs: [], pagination: { offset: 0, limit: null, total: 0, has_more: false } });
+  } finally {
+    cli.child.kill('SIGTERM');
+  }
+  expect(await exitOf(cli.child)).toBe(0);
+  const old = await startCli(['simulate', '--port', '0'], /listening on (http:\/\/127\.0\.0\.1:\d+) .*API 0\.3\.64/m);
+  try {
+    expect((await fetch(`${old.match[1]}/api/jobs`)).status).toBe(404);
+  } finally {
+    old.child.kill('SIGTERM');
+  }
+  expect(await exitOf(old.child)).toBe(0);
 });
