@@ -19,6 +19,8 @@ export interface SimContext {
   files: DataDir;
   faults: SimulatorFaults;
   checkpoints: readonly string[];
+  /** GET /models/{folder}: the folders this host has files in (checkpoints, loras, upscale_models). */
+  modelFolders: Readonly<Record<string, readonly string[]>>;
   objectInfo(): ObjectInfo;
   logger?: Logger;
   /** The API generation served (api-generation.ts). */

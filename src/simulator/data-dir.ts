@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSharp } from '../lazy-sharp.js';
 import { encodePng } from './png.js';
-import type { ImageBatch, RgbImage } from './nodes/types.js';
+import type { ImageBatch, Mask, RgbImage, SavedFile } from './nodes/types.js';
 
 export type FolderType = 'input' | 'output' | 'temp';
 export const FOLDER_TYPES: readonly FolderType[] = ['input', 'output', 'temp'];
@@ -70,6 +70,26 @@ export class DataDir {
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   }
 
+  /**
+   * LoadImage's MASK and LoadImageMask: the alpha channel inverted (1 - alpha, so transparent
+   * pixels are repainted), or a colour channel as is; an image without that channel gives
+   * ComfyUI's 64x64 zero mask.
+   */
+  async readInputMask(name: string, channel: 'alpha' | 'red' | 'green' | 'blue'): Promise<Mask> {
+    const sharp = await loadSharp();
+    const { data, info } = await sharp(this.resolveAnnotated(name)).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const index = { red: 0, green: 1, blue: 2, alpha: 3 }[channel];
+    const hasChannel = channel === 'alpha' ? info.channels === 4 || info.channels === 2 : info.channels >= 3;
+    if (!hasChannel) return { width: 64, height: 64, data: new Uint8Array(64 * 64) };
+    const at = channel === 'alpha' ? info.channels - 1 : index;
+    const mask = new Uint8Array(info.width * info.height);
+    for (let i = 0; i < mask.length; i++) {
+      const v = data[i * info.channels + at] ?? 0;
+      mask[i] = channel === 'alpha' ? 255 - v : v;
+    }
+    return { width: info.width, height: info.height, data: mask };
+  }
+
   /** Top-level image files of input/, sorted, as LoadImage's combo list. */
   listInputImages(): string[] {
     return readdirSync(this.folder('input'), { withFileTypes: true })
@@ -78,21 +98,30 @@ export class DataDir {
       .sort();
   }
 
-  async saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<Array<{ filename: string; subfolder: string; type: string }>> {
+  async saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<SavedFile[]> {
     const fullPrefix = kind === 'temp' ? `${this.tempPrefix}${prefix}` : prefix;
+    return this.save(images.map((image) => () => encodePng(image.width, image.height, image.data, pngText)), fullPrefix, 'png', kind);
+  }
+
+  async saveFiles(contents: readonly Uint8Array[], prefix: string, extension: string): Promise<SavedFile[]> {
+    return this.save(contents.map((bytes) => () => bytes), prefix, extension, 'output');
+  }
+
+  /** folder_paths.get_save_image_path, then one file per entry with the counter counting up. */
+  private async save(contents: Array<() => Uint8Array>, prefix: string, extension: string, kind: 'output' | 'temp'): Promise<SavedFile[]> {
     const base = this.folder(kind);
-    const subfolder = path.posix.dirname(fullPrefix) === '.' ? '' : path.posix.dirname(fullPrefix);
-    const filename = path.posix.basename(fullPrefix);
+    const subfolder = path.posix.dirname(prefix) === '.' ? '' : path.posix.dirname(prefix);
+    const filename = path.posix.basename(prefix);
     const dir = path.resolve(base, subfolder);
     if (dir !== base && !dir.startsWith(base + path.sep)) {
       throw new Error('**** ERROR: Saving image outside the output folder is not allowed.');
     }
     await mkdir(dir, { recursive: true });
     let counter = nextCounter(dir, filename);
-    const results: Array<{ filename: string; subfolder: string; type: string }> = [];
-    for (const image of images) {
-      const file = `${filename}_${String(counter).padStart(5, '0')}_.png`;
-      await writeFile(path.join(dir, file), encodePng(image.width, image.height, image.data, pngText));
+    const results: SavedFile[] = [];
+    for (const content of contents) {
+      const file = `${filename}_${String(counter).padStart(5, '0')}_.${extension}`;
+      await writeFile(path.join(dir, file), content());
       results.push({ filename: file, subfolder, type: kind });
       counter++;
     }

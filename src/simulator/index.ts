@@ -22,9 +22,9 @@ import { WsHub } from './ws-hub.js';
 export { SimulatorFaults } from './faults.js';
 export { SIM_APIS, type SimApi } from './api-generation.js';
 export type { NodeMatch } from './faults.js';
-export { SIMULATOR_CHECKPOINTS, type HostShapeOptions } from './host-shape.js';
+export { SIMULATOR_CHECKPOINTS, SIMULATOR_LORAS, SIMULATOR_UPSCALE_MODELS, type HostShapeOptions } from './host-shape.js';
 
-/** Host shape (checkpoints, omitNodes, modelLoadMs: src/simulator/host-shape.ts) and server settings. */
+/** Host shape (checkpoints, loras, upscaleModels, omitNodes, modelLoadMs: src/simulator/host-shape.ts) and server settings. */
 export interface SimulatorOptions extends HostShapeOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -83,7 +83,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const cache = new OutputCache();
   let hub: WsHub | undefined;
   const queue = new PromptQueue(() => hub?.send('status', { status: { exec_info: { queue_remaining: queue.remaining } } }, undefined));
-  const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({ checkpoints: shape.checkpoints, inputImages: files.listInputImages(), omitNodes: shape.omitNodes });
+  const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({
+    checkpoints: shape.checkpoints, loras: shape.loras, upscaleModels: shape.upscaleModels, inputImages: files.listInputImages(), omitNodes: shape.omitNodes,
+  });
   let executor: Executor | undefined;
   hub = new WsHub({ queueRemaining: () => queue.remaining, runningNodeFor: (sid) => executor?.runningNodeFor(sid) }, options.logger);
   let stalled = false;
@@ -109,7 +111,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), models, stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
   worker = new Worker({ queue, executor, history, hub, cache, models, faults, historyWriteDelayMs: options.historyWriteDelayMs });
-  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: shape.checkpoints, objectInfo, logger: options.logger, api };
+  const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: shape.checkpoints,
+    modelFolders: { checkpoints: shape.checkpoints, loras: shape.loras, upscale_models: shape.upscaleModels }, objectInfo, logger: options.logger, api };
   const { server, wss, releaseHung } = createHttpServer(ctx, { authProxy: options.authProxy, stalled: () => stalled });
   releaseHungUpgrades = releaseHung;
   await new Promise<void>((resolve, reject) => {

@@ -13,13 +13,25 @@ const BASE = objectInfoData as unknown as ObjectInfo;
  * `omitNodes` are classes this host lacks (a custom node not installed): absent here, so
  * validation refuses them as the real server refuses a class it does not know.
  */
-export function buildObjectInfo(dynamic: { checkpoints: readonly string[]; inputImages: string[]; omitNodes?: ReadonlySet<string> }): ObjectInfo {
+export function buildObjectInfo(dynamic: {
+  checkpoints: readonly string[];
+  inputImages: string[];
+  loras?: readonly string[];
+  upscaleModels?: readonly string[];
+  omitNodes?: ReadonlySet<string>;
+}): ObjectInfo {
   const info = structuredClone(BASE);
   for (const name of dynamic.omitNodes ?? []) delete info[name];
   const ckpt = info.CheckpointLoaderSimple?.input.required?.ckpt_name;
   if (ckpt) ckpt[0] = [...dynamic.checkpoints];
-  const image = info.LoadImage?.input.required?.image;
-  if (image) image[0] = [...dynamic.inputImages];
+  const lora = info.LoraLoader?.input.required?.lora_name;
+  if (lora) lora[0] = [...(dynamic.loras ?? [])];
+  const upscale = info.UpscaleModelLoader?.input.required?.model_name;
+  if (upscale) upscale[0] = [...(dynamic.upscaleModels ?? [])];
+  for (const cls of ['LoadImage', 'LoadImageMask']) {
+    const image = info[cls]?.input.required?.image;
+    if (image) image[0] = [...dynamic.inputImages];
+  }
   return info;
 }
 

@@ -25,7 +25,7 @@ export function crc32(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-function chunk(type: string, data: Buffer): Buffer {
+export function chunk(type: string, data: Buffer): Buffer {
   const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
   const out = Buffer.alloc(4 + typeAndData.length + 4);
   out.writeUInt32BE(data.length, 0);
@@ -40,18 +40,29 @@ export function encodePng(width: number, height: number, rgb: Uint8Array, text: 
     throw new RangeError(`invalid PNG size ${width}x${height}`);
   }
   if (rgb.length !== width * height * CHANNELS) throw new RangeError('pixel buffer does not match size');
+  const textChunks = Object.entries(text).map(([k, v]) => chunk('tEXt', Buffer.from(`${k}\0${v}`, 'latin1')));
+  return Buffer.concat([SIGNATURE, ihdrChunk(width, height), ...textChunks, chunk('IDAT', compressedRows(width, height, rgb)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+export { SIGNATURE as PNG_SIGNATURE };
+
+export function ihdrChunk(width: number, height: number): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = BIT_DEPTH;
   ihdr[9] = COLOR_TYPE_RGB;
   // bytes 10-12: compression 0, filter 0, interlace 0
+  return chunk('IHDR', ihdr);
+}
+
+/** The zlib stream of an IDAT (or an APNG fdAT): each row behind filter byte 0. */
+export function compressedRows(width: number, height: number, rgb: Uint8Array, level?: number): Buffer {
   const stride = width * CHANNELS;
   const raw = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) {
     raw[y * (stride + 1)] = 0; // filter type None
     Buffer.from(rgb.buffer, rgb.byteOffset + y * stride, stride).copy(raw, y * (stride + 1) + 1);
   }
-  const textChunks = Object.entries(text).map(([k, v]) => chunk('tEXt', Buffer.from(`${k}\0${v}`, 'latin1')));
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), ...textChunks, chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return deflateSync(raw, level === undefined ? {} : { level });
 }

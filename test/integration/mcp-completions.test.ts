@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CompleteRequest } from '@modelcontextprotocol/sdk/types.js';
 import { startHarness, type Harness } from './mcp-harness.js';
+import { SIMULATOR_CHECKPOINTS } from '../../src/simulator/index.js';
 
 /**
  * completion/complete through the real SDK client: prompt arguments and resource-template
@@ -47,16 +48,17 @@ test('anything unknown completes to an empty list: an argument, a prompt, a temp
 });
 
 test('workflow names, by prefix and case-insensitively, for both prompts and the workflows template', async () => {
-  const both = ['sd15-img2img', 'sd15-txt2img'];
-  expect((await complete(prompt('explain_workflow'), 'workflow', 'sd15')).values).toEqual(both);
-  expect((await complete(prompt('explain_workflow'), 'workflow', 'SD15-I')).values).toEqual(['sd15-img2img']);
-  expect((await complete(prompt('generate_variations'), 'workflow', '')).values).toEqual(both);
+  const sd15 = ['sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img'];
+  const all = ['multi-output', ...sd15, 'sdxl-txt2img', 'upscale'];
+  expect((await complete(prompt('explain_workflow'), 'workflow', 'sd15')).values).toEqual(sd15);
+  expect((await complete(prompt('explain_workflow'), 'workflow', 'SD15-I')).values).toEqual(['sd15-img2img', 'sd15-inpaint']);
+  expect((await complete(prompt('generate_variations'), 'workflow', '')).values).toEqual(all);
   expect((await complete(template('comfywire://workflows/{name}'), 'name', 'sd15-t')).values).toEqual(['sd15-txt2img']);
   expect((await complete(prompt('explain_workflow'), 'workflow', 'zzz')).values).toEqual([]);
 });
 
 test('checkpoint names as ComfyUI\'s checkpoint loader offers them, for generate_variations', async () => {
-  expect((await complete(prompt('generate_variations'), 'checkpoint', '')).values).toEqual(['sd15-random.safetensors', 'v1-5-pruned-emaonly.safetensors']);
+  expect((await complete(prompt('generate_variations'), 'checkpoint', '')).values).toEqual([...SIMULATOR_CHECKPOINTS]);
   expect((await complete(prompt('generate_variations'), 'checkpoint', 'V1')).values).toEqual(['v1-5-pruned-emaonly.safetensors']);
   // The argument reaches the prompt's text.
   const got = await h.client.getPrompt({ name: 'generate_variations', arguments: { idea: 'a fox', checkpoint: 'sd15-random.safetensors' } });
@@ -98,7 +100,7 @@ test('with ComfyUI down, checkpoint completion is empty rather than an error; lo
     const { completion } = await down.client.complete({ ref: prompt('generate_variations'), argument: { name: 'checkpoint', value: '' } });
     expect(completion).toMatchObject({ values: [], hasMore: false });
     const names = await down.client.complete({ ref: prompt('generate_variations'), argument: { name: 'workflow', value: 'sd' } });
-    expect(names.completion.values).toEqual(['sd15-img2img', 'sd15-txt2img']);
+    expect(names.completion.values).toEqual(['sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sdxl-txt2img']);
   } finally {
     await down.close();
   }

@@ -125,7 +125,7 @@ it('list_models: the union per folder with the hosts that have each file; a host
   const wrong = await h.call('list_models', { folder: 'checkpoint' });
   expect(wrong.isError).toBe(true);
   expect(textOf(wrong)).toContain('ComfyUI has no model folder "checkpoint". Did you mean "checkpoints"?');
-  expect((await h.call('list_models', { folder: 'loras' })).structuredContent).toMatchObject({ folder: 'loras', files: [] });
+  expect((await h.call('list_models', { folder: 'vae' })).structuredContent).toMatchObject({ folder: 'vae', files: [] });
 }, 30_000);
 
 it('generate_image: a pinned host is honoured and named with the reason; an unknown host is an error naming the hosts, and the next call works', async () => {

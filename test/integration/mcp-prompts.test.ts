@@ -46,7 +46,7 @@ test('explain_workflow embeds the template parameters and completes template nam
   expect(text).toMatch(/- steps \(integer/);
   expect(text).toContain('list_workflows');
   const done = await h.client.complete({ ref: { type: 'ref/prompt', name: 'explain_workflow' }, argument: { name: 'workflow', value: 'sd15-i' } });
-  expect(done.completion.values).toEqual(['sd15-img2img']);
+  expect(done.completion.values).toEqual(['sd15-img2img', 'sd15-inpaint']);
 });
 
 test('explain_workflow on an unknown template lists the real ones instead', async () => {

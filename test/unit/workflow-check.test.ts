@@ -58,7 +58,7 @@ test('unknown class: named with a close match and what to install', () => {
   const p = only(checkPrompt(edited((p) => (p['8']!.class_type = 'VAEDecod')), objectInfo).problems);
   expect(p).toMatchObject({ kind: 'unknown_class', nodeId: '8', classType: 'VAEDecod' });
   expect(describeProblem(p)).toBe(
-    'node "8" (VAEDecod): this ComfyUI server has no node class of that name. Did you mean VAEDecode? Otherwise install the custom ' +
+    'node "8" (VAEDecod): this ComfyUI server has no node class of that name. Did you mean VAEDecode or VAEDecodeAudio? Otherwise install the custom ' +
       'node pack that provides it (e.g. with ComfyUI-Manager) and restart ComfyUI, or remove the node.',
   );
 });

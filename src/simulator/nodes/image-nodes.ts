@@ -50,8 +50,8 @@ export const PreviewImage: NodeImpl = {
 export const LoadImage: NodeImpl = {
   async run(inputs, ctx) {
     const image = await ctx.files.readInputImage(String(inputs.image));
-    // MASK: ComfyUI returns 1 - alpha, i.e. all zeros for an opaque image; shape is enough here.
-    const mask = { width: image.width, height: image.height, data: new Uint8Array(image.width * image.height) };
+    // MASK: 1 - alpha, so the transparent part of an image is what inpainting repaints.
+    const mask = await ctx.files.readInputMask(String(inputs.image), 'alpha');
     return { outputs: [[image], mask] };
   },
   isChanged(inputs, ctx) {

@@ -1,6 +1,10 @@
 import { HarnessFail, HarnessImageInfo, HarnessSlowProgress, HarnessText } from './harness-nodes.js';
 import { EmptyImage, ImageInvert, ImageScale, LoadImage, PreviewImage, SaveImage } from './image-nodes.js';
 import { CheckpointLoaderSimple, CLIPTextEncode, EmptyLatentImage, KSampler, VAEDecode, VAEEncode } from './sd-nodes.js';
+import { SaveAnimatedPNG, SaveAnimatedWEBP } from './animation-nodes.js';
+import { EmptyLatentAudio, SaveAudio, VAEDecodeAudio } from './audio-nodes.js';
+import { LoadImageMask, RepeatLatentBatch, SetLatentNoiseMask, VAEEncodeForInpaint } from './latent-nodes.js';
+import { ImageUpscaleWithModel, LoraLoader, UpscaleModelLoader } from './model-nodes.js';
 import type { NodeImpl } from './types.js';
 
 /** class_type -> implementation; every key has an entry in data/object-info.json. */
@@ -8,4 +12,8 @@ export const NODE_IMPLS: Readonly<Record<string, NodeImpl>> = {
   EmptyImage, ImageInvert, ImageScale, SaveImage, PreviewImage, LoadImage,
   HarnessSlowProgress, HarnessFail, HarnessText, HarnessImageInfo,
   CheckpointLoaderSimple, CLIPTextEncode, EmptyLatentImage, KSampler, VAEDecode, VAEEncode,
+  LoraLoader, UpscaleModelLoader, ImageUpscaleWithModel,
+  LoadImageMask, VAEEncodeForInpaint, SetLatentNoiseMask, RepeatLatentBatch,
+  SaveAnimatedWEBP, SaveAnimatedPNG,
+  EmptyLatentAudio, VAEDecodeAudio, SaveAudio,
 };

@@ -1,6 +1,7 @@
 import { sleep } from '../clock.js';
+import { scaleMask } from './latent-nodes.js';
 import { patternFromText, resize } from './pixels.js';
-import type { Conditioning, ImageBatch, Latent, ModelRef, NodeImpl } from './types.js';
+import type { Conditioning, ImageBatch, Latent, ModelRef, NodeImpl, RgbImage } from './types.js';
 
 /**
  * The SD 1.5 text-to-image graph, faked: no weights, but the same inputs, outputs, link
@@ -44,11 +45,12 @@ export const KSampler: NodeImpl = {
     const positive = (inputs.positive as Conditioning).text;
     const negative = (inputs.negative as Conditioning).text;
     const seed = int(inputs.seed);
-    const sampled: Latent = { ...latent, sampled: { positive, negative, seed, steps } };
+    const loras = (inputs.model as ModelRef | undefined)?.loras;
+    const sampled: Latent = { ...latent, sampled: { positive, negative, seed, steps, ...(loras ? { loras } : {}) } };
     for (let step = 1; step <= steps; step++) {
       await sleep(ctx.stepDelayMs, ctx.signal);
       // Like latent2rgb: a small preview at latent resolution, only with --preview-method auto.
-      const preview = ctx.previewMethod === 'auto' ? decode(sampled)[0] : undefined;
+      const preview = ctx.previewMethod === 'auto' && !latent.audio ? decode(sampled)[0] : undefined;
       await ctx.progress(step, steps, preview);
     }
     return { outputs: [sampled] };
@@ -81,12 +83,23 @@ function decode(latent: Latent): ImageBatch {
   const images: ImageBatch = [];
   for (let i = 0; i < latent.batch; i++) {
     const source = latent.source?.[i];
-    if (source && !latent.sampled) images.push(resize(source, width, height, 'disabled'));
-    else {
-      const s = latent.sampled;
-      const key = s ? `${s.positive}\u0000${s.seed}\u0000${i}` : `empty\u0000${i}`;
-      images.push(patternFromText(width, height, key));
+    if (source && !latent.sampled) {
+      images.push(resize(source, width, height, 'disabled'));
+      continue;
     }
+    const s = latent.sampled;
+    // A LoRA changes what the model paints: it joins the key the pixels follow from.
+    const style = s?.loras?.length ? `\u0000${s.loras.join('\u0000')}` : '';
+    const key = s ? `${s.positive}\u0000${s.seed}\u0000${i}${style}` : `empty\u0000${i}`;
+    const painted = patternFromText(width, height, key);
+    images.push(source && latent.noiseMask ? keepUnmasked(painted, resize(source, width, height, 'disabled'), scaleMask(latent.noiseMask, width, height)) : painted);
   }
   return images;
+}
+
+/** Inpainting: the sampler only changes what the noise mask covers. */
+function keepUnmasked(painted: RgbImage, source: RgbImage, mask: { data: Uint8Array }): RgbImage {
+  const data = painted.data.slice();
+  for (let i = 0; i < mask.data.length; i++) if ((mask.data[i] ?? 0) < 128) data.set(source.data.subarray(i * 3, i * 3 + 3), i * 3);
+  return { ...painted, data };
 }

@@ -10,20 +10,54 @@ export interface RgbImage {
 /** ComfyUI's IMAGE: a batch of images of the same size. */
 export type ImageBatch = RgbImage[];
 
+/** MASK: one channel, 0..255 (ComfyUI's 0..1 floats); 255 marks what is repainted. */
+export interface Mask {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
 /** LATENT: pixel size / 8 like ComfyUI, plus what the fake decoder needs to paint. */
 export interface Latent {
   width: number;
   height: number;
   batch: number;
-  /** Set by KSampler: the texts and seed the pixels are derived from. */
-  sampled?: { positive: string; negative: string; seed: number; steps: number };
+  /** Set by KSampler: the texts and seed the pixels are derived from; `loras` the LoRAs on its model. */
+  sampled?: { positive: string; negative: string; seed: number; steps: number; loras?: string[] };
   /** Set by VAEEncode: the source pixels, so decode(encode(x)) looks like x. */
   source?: ImageBatch;
+  /** Set by VAEEncodeForInpaint / SetLatentNoiseMask: only where it is set do sampled pixels replace the source. */
+  noiseMask?: Mask;
+  /** Set by EmptyLatentAudio: an audio latent, `samples` per channel once decoded. */
+  audio?: { samples: number };
+}
+
+/** AUDIO: ComfyUI's {"waveform": [batch, channels, samples], "sample_rate"}, floats in -1..1. */
+export interface Audio {
+  sampleRate: number;
+  /** waveform[batch][channel] */
+  waveform: Float32Array[][];
 }
 
 export interface ModelRef {
   kind: 'MODEL' | 'CLIP' | 'VAE';
   name: string;
+  /** LoRAs applied by LoraLoader, in order. */
+  loras?: string[];
+}
+
+/** UPSCALE_MODEL: the file and the factor its architecture upscales by. */
+export interface UpscaleModelRef {
+  kind: 'UPSCALE_MODEL';
+  name: string;
+  scale: number;
+}
+
+/** What a saver reports in `executed`: ComfyUI's FileLocator. */
+export interface SavedFile {
+  filename: string;
+  subfolder: string;
+  type: string;
 }
 
 export interface Conditioning {
@@ -54,8 +88,11 @@ export interface NodeContext {
   /** Make `name` the loaded checkpoint: free if it already is, the host's model load time if not. */
   loadCheckpoint(name: string): Promise<void>;
   files: {
-    saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<Array<{ filename: string; subfolder: string; type: string }>>;
+    saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<SavedFile[]>;
+    /** Files named `<prefix>_<counter:05>_.<extension>` in output/, one per buffer, as the savers of ComfyUI do. */
+    saveFiles(contents: readonly Uint8Array[], prefix: string, extension: string): Promise<SavedFile[]>;
     readInputImage(name: string): Promise<RgbImage>;
+    readInputMask(name: string, channel: 'alpha' | 'red' | 'green' | 'blue'): Promise<Mask>;
     inputImageExists(name: string): boolean;
     inputImageHash(name: string): string;
   };

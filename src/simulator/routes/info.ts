@@ -44,7 +44,7 @@ export const infoRoutes: Route[] = [
     handle({ res, params, ctx }) {
       const folder = params[0] as string;
       if (!MODEL_FOLDERS.includes(folder)) throw new HttpError(404);
-      sendJson(res, 200, folder === 'checkpoints' ? [...ctx.checkpoints] : []);
+      sendJson(res, 200, [...(ctx.modelFolders[folder] ?? [])]);
     },
   },
   { method: 'GET', path: /^\/embeddings$/, handle: ({ res }) => sendJson(res, 200, []) },
