@@ -26,6 +26,8 @@ const WARM_UP = 60;
 const RECENT_CAP = 40;
 /** Objects drift by ~15 over the first windows (measured); a window adds JOBS / WINDOWS (50) if each job keeps one. */
 const CENSUS_SLACK = 30;
+/** Counts taken again when one is over the slack (see the window loop). */
+const RECOUNTS = 3;
 /** Heap after a full collection moves by ±1.5 MB between windows (code and feedback, measured). */
 const HEAP_TOLERANCE = 4 * MB;
 /** RSS follows the allocator, not the heap, and moves more: a bound. */
@@ -139,15 +141,22 @@ it(`${JOBS.toLocaleString('en-US')} sequential jobs (${stressLabel()}): counts, 
     heaps.push([done, mem.heap]);
     expect(mem.heap - base.heap).toBeLessThanOrEqual(HEAP_TOLERANCE);
     expect(mem.rss - base.rss).toBeLessThanOrEqual(RSS_TOLERANCE);
-    const census = await censusWithoutIdleSockets();
+    // Against the baseline, and against the first window. Objects kept per job stay; what a busy
+    // machine still has in flight (a socket write, a timer's closure) is gone a moment later: a
+    // count over the slack is taken again, up to RECOUNTS times, a second apart, before it fails.
+    let census = await censusWithoutIdleSockets();
+    const grownOf = (c: Census) =>
+      Object.fromEntries(
+        (Object.keys(c) as Array<keyof Census>)
+          .map((k) => [k, Math.max(c[k] - baseCensus[k], c[k] - (censuses[0] ?? c)[k])] as const)
+          .filter(([, grown]) => grown > CENSUS_SLACK),
+      );
+    for (let again = 0; again < RECOUNTS && Object.keys(grownOf(census)).length > 0; again++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      census = await censusWithoutIdleSockets();
+    }
     censuses.push(census);
-    // Against the baseline, and against the first window.
-    const grownObjects = Object.fromEntries(
-      (Object.keys(census) as Array<keyof Census>)
-        .map((k) => [k, Math.max(census[k] - baseCensus[k], census[k] - censuses[0]![k])] as const)
-        .filter(([, grown]) => grown > CENSUS_SLACK),
-    );
-    expect(grownObjects).toEqual({});
+    expect(grownOf(census)).toEqual({});
   }
   expect(seen.size).toBe(WARM_UP + done);
 
