@@ -56,6 +56,7 @@ export interface NodeContext {
   files: {
     saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<Array<{ filename: string; subfolder: string; type: string }>>;
     readInputImage(name: string): Promise<RgbImage>;
+    copyToOutput(from: string, name: string, subfolder: string): Promise<{ filename: string; subfolder: string; type: string }>;
     inputImageExists(name: string): boolean;
     inputImageHash(name: string): string;
   };
