@@ -1,7 +1,7 @@
 import { open, stat } from 'node:fs/promises';
 import { loadSharp } from '../lazy-sharp.js';
 import { readApng } from './apng.js';
-import { findFfmpeg, probeWithFfmpeg } from './ffmpeg.js';
+import { findFfmpeg, probeWithFfmpeg, type StreamFacts } from './ffmpeg.js';
 import { kindFromListing, type OutputKind } from './kinds.js';
 import { parseWavHeader, WAV_HEADER_BYTES } from './wav.js';
 
@@ -38,26 +38,35 @@ export interface ProbeOptions {
 
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
-/** Probes are cached by path, size and modification time: status calls list the same files again. */
-const CACHE_MAX = 512;
-const cache = new Map<string, MediaInfo>();
+/**
+ * Only ffmpeg's answers are cached (a process per video per status call otherwise), by path, size
+ * and modification time, and few: headers are read again each time (a millisecond), so nothing
+ * is kept per job (test/integration/soak.test.ts counts live objects).
+ */
+const FFMPEG_CACHE_MAX = 32;
+const ffmpegCache = new Map<string, StreamFacts>();
 
 export async function probeMedia(path: string, listing: ProbeListing, options: ProbeOptions = {}): Promise<MediaInfo> {
   const base = kindFromListing(listing.filename, listing.uiKey, listing.animated === true);
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) return { ...base, bytes: 0 };
-  const key = `${path}\0${info.size}\0${info.mtimeMs}\0${base.kind}\0${options.ffmpeg ?? ''}`;
-  const hit = cache.get(key);
+  return probeFile(path, info.size, info.mtimeMs, base, listing.animated === true, options).catch(() => ({ ...base, bytes: info.size }));
+}
+
+async function ffmpegFacts(bin: string, path: string, bytes: number, mtimeMs: number): Promise<StreamFacts> {
+  const key = `${bin}\0${path}\0${bytes}\0${mtimeMs}`;
+  const hit = ffmpegCache.get(key);
   if (hit) return hit;
-  const probed = await probeFile(path, info.size, base, listing.animated === true, options).catch(() => ({ ...base, bytes: info.size }));
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(key, probed);
-  return probed;
+  const facts = await probeWithFfmpeg(bin, path);
+  if (ffmpegCache.size >= FFMPEG_CACHE_MAX) ffmpegCache.delete(ffmpegCache.keys().next().value!);
+  ffmpegCache.set(key, facts);
+  return facts;
 }
 
 async function probeFile(
   path: string,
   bytes: number,
+  mtimeMs: number,
   base: { kind: OutputKind; mime: string },
   animatedFlag: boolean,
   options: ProbeOptions,
@@ -97,7 +106,7 @@ async function probeFile(
     }
   }
   if ((base.kind === 'audio' || base.kind === 'video') && options.ffmpeg) {
-    const facts = await probeWithFfmpeg(options.ffmpeg, path);
+    const facts = await ffmpegFacts(options.ffmpeg, path, bytes, mtimeMs);
     if (facts.durationS !== undefined) out.duration_s = round3(facts.durationS);
     if (base.kind === 'video' && facts.width !== undefined && facts.height !== undefined) {
       out.width = facts.width;
