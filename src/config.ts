@@ -56,6 +56,8 @@ const EnvSchema = z
     COMFYWIRE_HTTP_TOKEN: optionalText,
     COMFYWIRE_UPLOAD_DIRS: optionalText,
     COMFYWIRE_FEED: z.enum(['on', 'off']).default('on'),
+    // The video decoder for poster frames and durations (src/media/ffmpeg.ts): a path, or `off`; unset: `ffmpeg` on PATH.
+    COMFYWIRE_FFMPEG: optionalText,
     COMFYWIRE_LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
     // Safety limits (see .env.example); 0 turns a rate or a cap off where that is allowed.
     COMFYWIRE_MAX_PROMPT_CHARS: z.coerce.number().int().min(1).max(1_000_000).default(4000),
@@ -143,6 +145,8 @@ export interface Config {
   uploadDirs: readonly string[];
   feed: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** COMFYWIRE_FFMPEG: the ffmpeg for video poster frames (an absolute path), `off`, or undefined: `ffmpeg` on PATH. */
+  ffmpeg: string | undefined;
   limits: Limits;
   /** Per-user folder for state that outlives a process (the call log). */
   stateDir: string;
@@ -234,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     ),
     feed: e.COMFYWIRE_FEED === 'on',
     logLevel: e.COMFYWIRE_LOG_LEVEL,
+    ffmpeg: e.COMFYWIRE_FFMPEG ? (e.COMFYWIRE_FFMPEG === 'off' ? 'off' : resolve(cwd, e.COMFYWIRE_FFMPEG)) : undefined,
     limits: {
       promptChars: e.COMFYWIRE_MAX_PROMPT_CHARS,
       generateRate: { perMinute: e.COMFYWIRE_GENERATE_RATE_PER_MIN, burst: e.COMFYWIRE_GENERATE_BURST },

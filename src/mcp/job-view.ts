@@ -3,6 +3,7 @@ import { nodeRef, stepOf, type JobState, type PromptContext } from '../../stream
 import { diagnoseJobError, type DiagnoseDeps } from './diagnose.js';
 import { MissingFileSchema, OutputFileSchema, outputFiles } from './outputs.js';
 import type { JobHost } from './job-host.js';
+import type { ProbeOptions } from '../media/probe.js';
 
 /**
  * A job's state as tools report it: one structured shape (for get_workflow_status, generate_image
@@ -66,11 +67,13 @@ export interface JobViewOptions {
   viewUrl?: (file: { filename: string; subfolder: string; type: string }) => string;
   /** With several hosts: the job's host, why it went there, and that host's state when it is down (job-host.ts). */
   host?: JobHost | undefined;
+  /** How files are probed (the ffmpeg to ask about videos and non-WAV audio; none: extension and headers only). */
+  media?: ProbeOptions;
 }
 
 export async function jobView(state: JobState, deps: DiagnoseDeps, options: JobViewOptions): Promise<JobView> {
   const now = options.now ?? Date.now();
-  const { files, missing } = outputFiles(state);
+  const { files, missing } = await outputFiles(state, options.media);
   const names = (id: string) => (options.context ? nodeRef(options.context, id) : { id });
   const view: JobView = {
     prompt_id: state.promptId,

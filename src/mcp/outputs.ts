@@ -1,8 +1,10 @@
-import { basename, extname } from 'node:path';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import type { JobState } from '../../streams/job-state.js';
 import { jobFolder, relativeOutputPath } from '../jobs/output-folder.js';
 import { listJobFiles } from '../jobs/output-listing.js';
+import { classifyFile, OUTPUT_KINDS } from '../media/kinds.js';
+import { probeMedia, type ProbeOptions } from '../media/probe.js';
 import { uriPart } from './resources/uri.js';
 
 /**
@@ -10,41 +12,7 @@ import { uriPart } from './resources/uri.js';
  * file it is, and the resource URI the resources module serves it under.
  */
 
-export type OutputKind = 'image' | 'video' | 'audio' | 'text' | 'other';
-
-const MIME: Record<string, [OutputKind, string]> = {
-  '.png': ['image', 'image/png'],
-  '.jpg': ['image', 'image/jpeg'],
-  '.jpeg': ['image', 'image/jpeg'],
-  '.webp': ['image', 'image/webp'],
-  '.gif': ['image', 'image/gif'],
-  '.bmp': ['image', 'image/bmp'],
-  '.tif': ['image', 'image/tiff'],
-  '.tiff': ['image', 'image/tiff'],
-  '.mp4': ['video', 'video/mp4'],
-  '.webm': ['video', 'video/webm'],
-  '.mov': ['video', 'video/quicktime'],
-  '.mkv': ['video', 'video/x-matroska'],
-  '.wav': ['audio', 'audio/wav'],
-  '.mp3': ['audio', 'audio/mpeg'],
-  '.flac': ['audio', 'audio/flac'],
-  '.ogg': ['audio', 'audio/ogg'],
-  '.opus': ['audio', 'audio/opus'],
-  '.m4a': ['audio', 'audio/mp4'],
-  '.txt': ['text', 'text/plain'],
-  '.md': ['text', 'text/markdown'],
-  '.json': ['text', 'application/json'],
-  '.csv': ['text', 'text/csv'],
-  '.glb': ['other', 'model/gltf-binary'],
-  '.gltf': ['other', 'model/gltf+json'],
-  '.obj': ['other', 'model/obj'],
-  '.safetensors': ['other', 'application/octet-stream'],
-};
-
-export function classifyFile(filename: string): { kind: OutputKind; mime: string } {
-  const known = MIME[extname(filename).toLowerCase()];
-  return known ? { kind: known[0], mime: known[1] } : { kind: 'other', mime: 'application/octet-stream' };
-}
+export { classifyFile, type OutputKind } from '../media/kinds.js';
 
 /**
  * The resources module serves `comfywire://outputs/{prompt_id}/{file}` from the output folder;
@@ -59,9 +27,13 @@ export const OutputFileSchema = z.object({
   filename: z.string().describe('File name on disk (may differ from ComfyUI\'s when a name was taken)'),
   comfy_filename: z.string().describe('File name as ComfyUI stored it'),
   node_id: z.string().describe('Id of the node that produced it'),
-  kind: z.enum(['image', 'video', 'audio', 'text', 'other']),
+  kind: z.enum(OUTPUT_KINDS).describe('image, animated (an animated WebP/GIF/PNG), video, audio, 3d, latent, text or other'),
   mime: z.string(),
   bytes: z.number(),
+  width: z.number().optional().describe('Pixels (images, animations, videos when ffmpeg is available)'),
+  height: z.number().optional(),
+  duration_s: z.number().optional().describe('Seconds (animations, WAV audio; other audio and video when ffmpeg is available)'),
+  frames: z.number().optional().describe('Frames of an animated image'),
   uri: z.string().describe('Resource URI of the file (resources/read)'),
 });
 export type OutputFileView = z.infer<typeof OutputFileSchema>;
@@ -74,25 +46,35 @@ export const MissingFileSchema = z.object({
   url: z.string().optional().describe("ComfyUI's /view URL of the file"),
 });
 
-/** Downloaded files, plus the outputs that ComfyUI produced but that are not on disk (and why). */
-export function outputFiles(state: JobState): { files: OutputFileView[]; missing: Array<z.infer<typeof MissingFileSchema>> } {
-  const files: OutputFileView[] = state.downloads.map((d) => {
-    const name = basename(d.path);
-    // The UI-output key says more than the extension for animations saved as .webp/.gif.
-    const source = state.files.find((f) => f.nodeId === d.nodeId && f.filename === d.filename);
-    const byExt = classifyFile(name);
-    const kind = source && /gif|video|animat/i.test(source.kind) && byExt.kind === 'image' ? 'video' : byExt.kind;
-    return {
-      path: d.path,
-      filename: name,
-      comfy_filename: d.filename,
-      node_id: d.nodeId,
-      kind,
-      mime: byExt.mime,
-      bytes: d.bytes,
-      uri: outputUri(state.promptId, relativeOutputPath(d)),
-    };
-  });
+/** A job with more files than this lists the rest by extension only: a status call stays quick. */
+export const MAX_PROBED_FILES = 100;
+
+/** Downloaded files (probed: kind, size, dimensions, duration), plus the outputs that ComfyUI produced but that are not on disk (and why). */
+export async function outputFiles(
+  state: JobState,
+  media: ProbeOptions = {},
+): Promise<{ files: OutputFileView[]; missing: Array<z.infer<typeof MissingFileSchema>> }> {
+  const files: OutputFileView[] = await Promise.all(
+    state.downloads.map(async (d, i) => {
+      const name = basename(d.path);
+      // The UI-output key and the node's `animated` flag say more than the extension.
+      const source = state.files.find((f) => f.nodeId === d.nodeId && f.filename === d.filename);
+      const listing = { filename: d.filename, uiKey: source?.kind, animated: animatedFlag(state, d.nodeId) };
+      const info =
+        i < MAX_PROBED_FILES
+          ? await probeMedia(d.path, listing, media)
+          : { ...classifyFile(d.filename), bytes: d.bytes };
+      return {
+        path: d.path,
+        filename: name,
+        comfy_filename: d.filename,
+        node_id: d.nodeId,
+        ...info,
+        bytes: info.bytes || d.bytes,
+        uri: outputUri(state.promptId, relativeOutputPath(d)),
+      };
+    }),
+  );
   const got = new Set(state.downloads.map((d) => `${d.nodeId}\u0000${d.filename}\u0000${d.subfolder}`));
   const missing = state.files
     .filter((f) => !got.has(`${f.nodeId}\u0000${f.filename}\u0000${f.subfolder}`))
@@ -105,6 +87,13 @@ export function outputFiles(state: JobState): { files: OutputFileView[]; missing
         (f.type === 'temp' ? 'a preview (temp) file' : 'not downloaded'),
     }));
   return { files, missing };
+}
+
+/** SaveAnimatedWEBP / SaveAnimatedPNG put `animated: [true]` next to their `images`. */
+function animatedFlag(state: JobState, nodeId: string): boolean {
+  const out = Object.prototype.hasOwnProperty.call(state.outputs, nodeId) ? state.outputs[nodeId] : undefined;
+  const flag = out && Object.prototype.hasOwnProperty.call(out, 'animated') ? out['animated'] : undefined;
+  return Array.isArray(flag) && flag.some((v) => v === true);
 }
 
 /** Files named in "not found" answers at most; the folder path leads to the rest. */

@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadSharp } from '../lazy-sharp.js';
 import { encodePng } from './png.js';
@@ -96,6 +96,20 @@ export class DataDir {
       .filter((d) => d.isFile() && /\.(png|jpe?g|webp|gif|bmp)$/i.test(d.name))
       .map((d) => d.name)
       .sort();
+  }
+
+  /**
+   * A copy of an input file in output/<subfolder>/<name>: HarnessFiles's outputs, real files of any
+   * kind that tests prepared (animated WebP, WAV, meshes) without the simulator encoding them.
+   */
+  async copyToOutput(from: string, name: string, subfolder: string): Promise<{ filename: string; subfolder: string; type: string }> {
+    const source = this.resolveAnnotated(from);
+    const base = this.folder('output');
+    const target = path.resolve(base, subfolder, name);
+    if (!target.startsWith(base + path.sep)) throw new Error(`path escapes folder: ${subfolder}/${name}`);
+    await mkdir(path.dirname(target), { recursive: true });
+    await copyFile(source, target);
+    return { filename: path.basename(target), subfolder, type: 'output' };
   }
 
   async saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<SavedFile[]> {

@@ -88,6 +88,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ COMFYUI_AUTH_BASIC: 'nocolon' }, { cwd: dir })).toThrow(/user:password/);
   });
 
+  it('ffmpeg: unset looks on PATH (undefined), a path is resolved against cwd, `off` turns video decoding off', () => {
+    expect(loadConfig({}, { cwd: dir }).ffmpeg).toBeUndefined();
+    expect(loadConfig({ COMFYWIRE_FFMPEG: 'bin/ffmpeg' }, { cwd: dir }).ffmpeg).toBe(join(dir, 'bin', 'ffmpeg'));
+    expect(loadConfig({ COMFYWIRE_FFMPEG: 'off' }, { cwd: dir }).ffmpeg).toBe('off');
+  });
+
   it('upload folders are split like PATH and resolved', () => {
     const c = loadConfig({ COMFYWIRE_UPLOAD_DIRS: `imgs${process.platform === 'win32' ? ';' : ':'}/abs/pics` }, { cwd: dir });
     expect(c.uploadDirs).toEqual([join(dir, 'imgs'), '/abs/pics']);

@@ -4,7 +4,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { JobState } from '../../../streams/job-state.js';
 import type { CancelOutcome } from '../../engine.js';
 import type { Logger } from '../../logger.js';
-import { inlineImage, MAX_INLINE_IMAGES } from '../inline-image.js';
+import type { ProbeOptions } from '../../media/probe.js';
+import { outputPreviews } from '../output-previews.js';
 import { filesText, outputsUnknownText } from '../job-text.js';
 import type { JobView } from '../job-view.js';
 import { MissingFileSchema, OutputFileSchema } from '../outputs.js';
@@ -79,7 +80,7 @@ export function handleResult(state: JobState, facts: GenerateFacts, why: string)
   return { content: [{ type: 'text', text }], structuredContent: { ...base(state, facts), follow_up: follow } };
 }
 
-export async function successResult(state: JobState, view: JobView, facts: GenerateFacts, logger: Logger): Promise<CallToolResult> {
+export async function successResult(state: JobState, view: JobView, facts: GenerateFacts, logger: Logger, media: ProbeOptions = {}): Promise<CallToolResult> {
   const out = base(state, facts, view);
   const seconds = out.duration_ms !== undefined ? `${(out.duration_ms / 1000).toFixed(1)} s` : 'unknown time';
   const lines = [
@@ -91,26 +92,14 @@ export async function successResult(state: JobState, view: JobView, facts: Gener
   if (state.texts.length) lines.push('Text outputs:', ...state.texts.map((t) => `> ${t}`));
   lines.push(...facts.notes);
 
-  // Up to four previews, encoded in parallel: this sits between the end of the run and the answer.
-  const candidates = view.files.filter((f) => f.kind === 'image').slice(0, MAX_INLINE_IMAGES);
-  const previews = await Promise.all(
-    candidates.map((file) =>
-      inlineImage(file.path).catch((e: unknown) => {
-        logger.warn(`could not downscale ${file.path}: ${String(e)}`);
-        return undefined;
-      }),
-    ),
-  );
-  const content: CallToolResult['content'] = [];
-  for (const img of previews) if (img) content.push({ type: 'image', data: img.data, mimeType: img.mimeType });
-  const inlined = content.length;
+  const previews = await outputPreviews(view.files, { ffmpeg: media.ffmpeg, logger });
+  const content: CallToolResult['content'] = [...previews.content];
   for (const file of view.files) {
     if (file.kind !== 'text' || file.bytes > MAX_INLINE_TEXT_FILE) continue;
     const body = await readFile(file.path, 'utf8').catch(() => undefined);
     if (body !== undefined) lines.push(`Contents of ${file.filename}:\n${body}`);
   }
-  const images = view.files.filter((f) => f.kind === 'image').length;
-  if (images > inlined) lines.push(`${inlined} of ${images} images shown inline (downscaled); all are on disk at the paths above.`);
+  lines.push(...previews.lines);
   for (const file of view.files) {
     content.push({ type: 'resource_link', uri: file.uri, name: file.filename, mimeType: file.mime, description: file.path });
   }

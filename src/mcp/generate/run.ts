@@ -14,6 +14,7 @@ import { describeProgress, progressSender, progressSteps } from '../progress.js'
 import { diagnoseRejection } from '../diagnose.js';
 import { errorText, failure } from '../results.js';
 import type { GenerateImageArgs } from '../tools/generate-image.js';
+import { mediaOptions } from '../../media/probe.js';
 import { cancelledResult, endedResult, handleResult, successResult, type GenerateFacts } from './result.js';
 import { waitForJob } from './wait.js';
 import type { RunHooks } from '../tasks/index.js';
@@ -119,12 +120,14 @@ export async function runGeneration(ctx: ToolContext, args: GenerateImageArgs, e
   }
   await stopProgress();
   const state = outcome.state;
+  const media = await mediaOptions(ctx.config);
   const view = await jobView(state, diagnoseDeps(ctx), {
     ours: true,
+    media,
     context: job.ctx,
     host: jobHost(engine, state),
   });
-  if (state.status === 'success') return successResult(state, view, facts, logger);
+  if (state.status === 'success') return successResult(state, view, facts, logger, media);
   const why: Partial<Record<typeof state.status, string>> = {
     interrupted: 'Someone interrupted it (cancel_job, the ComfyUI window, or another client). Run generate_image again if you still want it.',
     cancelled: 'It was removed from the queue before it ran. Run generate_image again if you still want it.',

@@ -1,3 +1,4 @@
+import { mediaOptions } from '../../media/probe.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { JobNotFoundError } from '../../errors.js';
@@ -93,7 +94,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
         const host = jobHost(engine, state!);
         // With several hosts a file left on ComfyUI is on the job's own host: its /view address.
         const viewUrl = host ? viewUrlOn(engine, host.host) : undefined;
-        const view = await jobView(state!, diagnoseDeps, { ours: true, ...(tracked ? { context: tracked.ctx } : {}), host, ...(viewUrl ? { viewUrl } : {}) });
+        const view = await jobView(state!, diagnoseDeps, { ours: true, media: await mediaOptions(ctx.config), ...(tracked ? { context: tracked.ctx } : {}), host, ...(viewUrl ? { viewUrl } : {}) });
         return okResult(jobText(view), { job: view });
       };
       // A job we lost track of (socket gone, ComfyUI unreachable at the time) may well have run on:
@@ -121,6 +122,7 @@ export function registerGetWorkflowStatusTool(server: McpServer, ctx: ToolContex
       if (theirs.downloads.length > foreign.state.downloads.length) server.sendResourceListChanged();
       const view = await jobView(theirs, diagnoseDeps, {
         ours: false,
+        media: await mediaOptions(ctx.config),
         context: foreign.context,
         viewUrl: (f) => foreign.host.comfy.viewUrl(f),
         host: jobHost(engine, {}, foreign.host.name),

@@ -1,9 +1,9 @@
 import { sleep } from '../clock.js';
 import { patternFromText } from './pixels.js';
-import { NodeException, type ImageBatch, type NodeImpl } from './types.js';
+import { NodeException, type ImageBatch, type NodeImpl, type UiOutput } from './types.js';
 
 /**
- * The four test nodes installed in the ComfyUI the transcripts were recorded from, under
+ * The test nodes installed in the ComfyUI the transcripts were recorded from, under
  * the same names so recorded prompts replay verbatim.
  */
 
@@ -47,5 +47,34 @@ export const HarnessImageInfo: NodeImpl = {
     const first = images[0];
     const text = first ? `${images.length}x${first.width}x${first.height}` : '0x0x0';
     return { outputs: [], ui: { text: [text] } };
+  },
+};
+
+/**
+ * Test-only (not in the recorded ComfyUI): outputs of every kind from real files. `spec` is JSON,
+ * a UI output whose items `{"from": "<input file>", "name"?, "subfolder"?}` become copies of that
+ * input file in output/ listed as ComfyUI lists files; other items (`animated: [true]`) pass as given.
+ */
+export const HarnessFiles: NodeImpl = {
+  async run(inputs, ctx) {
+    let spec: unknown;
+    try {
+      spec = JSON.parse(String(inputs.spec));
+    } catch {
+      throw new NodeException('HarnessFiles: spec is not JSON', 'ValueError');
+    }
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new NodeException('HarnessFiles: spec must be an object of lists', 'ValueError');
+    const ui: UiOutput = {};
+    for (const [key, items] of Object.entries(spec as Record<string, unknown>)) {
+      if (!Array.isArray(items)) throw new NodeException(`HarnessFiles: ${key} must be a list`, 'ValueError');
+      ui[key] = await Promise.all(
+        items.map(async (item: unknown) => {
+          if (!item || typeof item !== 'object' || !('from' in item)) return item;
+          const { from, name, subfolder } = item as { from: unknown; name?: unknown; subfolder?: unknown };
+          return ctx.files.copyToOutput(String(from), String(name ?? from), String(subfolder ?? ''));
+        }),
+      );
+    }
+    return { outputs: [], ui };
   },
 };

@@ -1,4 +1,4 @@
-import { HarnessFail, HarnessImageInfo, HarnessSlowProgress, HarnessText } from './harness-nodes.js';
+import { HarnessFail, HarnessFiles, HarnessImageInfo, HarnessSlowProgress, HarnessText } from './harness-nodes.js';
 import { EmptyImage, ImageInvert, ImageScale, LoadImage, PreviewImage, SaveImage } from './image-nodes.js';
 import { CheckpointLoaderSimple, CLIPTextEncode, EmptyLatentImage, KSampler, VAEDecode, VAEEncode } from './sd-nodes.js';
 import { SaveAnimatedPNG, SaveAnimatedWEBP } from './animation-nodes.js';
@@ -10,7 +10,7 @@ import type { NodeImpl } from './types.js';
 /** class_type -> implementation; every key has an entry in data/object-info.json. */
 export const NODE_IMPLS: Readonly<Record<string, NodeImpl>> = {
   EmptyImage, ImageInvert, ImageScale, SaveImage, PreviewImage, LoadImage,
-  HarnessSlowProgress, HarnessFail, HarnessText, HarnessImageInfo,
+  HarnessSlowProgress, HarnessFail, HarnessText, HarnessImageInfo, HarnessFiles,
   CheckpointLoaderSimple, CLIPTextEncode, EmptyLatentImage, KSampler, VAEDecode, VAEEncode,
   LoraLoader, UpscaleModelLoader, ImageUpscaleWithModel,
   LoadImageMask, VAEEncodeForInpaint, SetLatentNoiseMask, RepeatLatentBatch,

@@ -93,6 +93,7 @@ export interface NodeContext {
     saveFiles(contents: readonly Uint8Array[], prefix: string, extension: string): Promise<SavedFile[]>;
     readInputImage(name: string): Promise<RgbImage>;
     readInputMask(name: string, channel: 'alpha' | 'red' | 'green' | 'blue'): Promise<Mask>;
+    copyToOutput(from: string, name: string, subfolder: string): Promise<{ filename: string; subfolder: string; type: string }>;
     inputImageExists(name: string): boolean;
     inputImageHash(name: string): string;
   };

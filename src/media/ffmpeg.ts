@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+
+/**
+ * The optional video decoder: an `ffmpeg` binary, from COMFYWIRE_FFMPEG (a path, or `off`) or
+ * else found on PATH. Not bundled: the npm packages that ship one are either years old
+ * (@ffmpeg-installer/ffmpeg: ffmpeg 4.1) or download it at install time (ffmpeg-static), which
+ * an offline install cannot do. Without it, videos are listed and linked, with a note.
+ */
+
+export const NO_DECODER_NOTE = 'no video decoder: install ffmpeg or set COMFYWIRE_FFMPEG for a poster frame';
+
+/** One ffmpeg run (a poster frame, a probe) may take this long; then it is killed. */
+export const FFMPEG_TIMEOUT_MS = 10_000;
+/** A poster frame is a PNG of one frame: far below this; more means something is wrong. */
+const MAX_STDOUT_BYTES = 32 * 1024 * 1024;
+const MAX_STDERR_BYTES = 64 * 1024;
+
+const found = new Map<string, Promise<string | undefined>>();
+
+async function executable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The ffmpeg to use: the configured path (if it is executable), none when configured `off`, else
+ * the first `ffmpeg` on PATH. Looked up once per setting.
+ */
+export function findFfmpeg(setting: string | undefined, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
+  const key = `${setting ?? ''}\0${pathEnv}`;
+  let hit = found.get(key);
+  if (!hit) {
+    hit = (async () => {
+      if (setting === 'off') return undefined;
+      if (setting) return (await executable(setting)) ? setting : undefined;
+      const names = process.platform === 'win32' ? ['ffmpeg.exe'] : ['ffmpeg'];
+      for (const dir of pathEnv.split(delimiter).filter(Boolean)) {
+        for (const name of names) if (await executable(join(dir, name))) return join(dir, name);
+      }
+      return undefined;
+    })();
+    found.set(key, hit);
+  }
+  return hit;
+}
+
+export interface FfmpegRun {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/** Runs ffmpeg with a deadline on the global timers (tests move them); never rejects on a non-zero exit. */
+export function runFfmpeg(bin: string, args: string[], timeoutMs = FFMPEG_TIMEOUT_MS): Promise<FfmpegRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let err = '';
+    let failure: Error | undefined;
+    const timer = setTimeout(() => {
+      failure = new Error(`ffmpeg gave no answer within ${timeoutMs / 1000} s`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > MAX_STDOUT_BYTES) {
+        failure ??= new Error('ffmpeg wrote more than a poster frame');
+        child.kill('SIGKILL');
+      } else out.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (err.length < MAX_STDERR_BYTES) err += chunk.toString('utf8');
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (failure) reject(failure);
+      else resolve({ code, stdout: Buffer.concat(out), stderr: err });
+    });
+  });
+}
+
+/** The first frame of a video as PNG bytes, or undefined when ffmpeg could not decode one. */
+export async function videoPoster(bin: string, file: string, timeoutMs?: number): Promise<Buffer | undefined> {
+  const run = await runFfmpeg(bin, ['-loglevel', 'error', '-i', file, '-frames:v', '1', '-f', 'image2pipe', '-vcodec', 'png', '-'], timeoutMs);
+  return run.code === 0 && run.stdout.length > 0 ? run.stdout : undefined;
+}
+
+export interface StreamFacts {
+  durationS?: number;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Duration and picture size from what `ffmpeg -i` prints about its input (it exits 1: no output
+ * was named); ffprobe is not needed, and not always installed next to ffmpeg.
+ */
+export async function probeWithFfmpeg(bin: string, file: string, timeoutMs?: number): Promise<StreamFacts> {
+  const run = await runFfmpeg(bin, ['-i', file], timeoutMs);
+  return parseFfmpegInfo(run.stderr);
+}
+
+export function parseFfmpegInfo(text: string): StreamFacts {
+  const facts: StreamFacts = {};
+  const d = /Duration:\s*(\d+):(\d{2}):(\d{2}(?:\.\d+)?)/.exec(text);
+  if (d) facts.durationS = Number(d[1]) * 3600 + Number(d[2]) * 60 + Number(d[3]);
+  const v = /Stream #[^\n]*Video:[^\n]*?\b(\d{2,5})x(\d{2,5})\b/.exec(text);
+  if (v) {
+    facts.width = Number(v[1]);
+    facts.height = Number(v[2]);
+  }
+  return facts;
+}
