@@ -4,6 +4,7 @@ import { readApng } from './apng.js';
 import { findFfmpeg, probeWithFfmpeg, type StreamFacts } from './ffmpeg.js';
 import { kindFromListing, type OutputKind } from './kinds.js';
 import { parseWavHeader, WAV_HEADER_BYTES } from './wav.js';
+import { FLAC_HEADER_BYTES, parseFlacHeader } from './flac.js';
 
 /**
  * What a downloaded output is: its kind, MIME type, size, and where it can be known cheaply its
@@ -32,7 +33,7 @@ export interface ProbeListing {
 }
 
 export interface ProbeOptions {
-  /** An ffmpeg binary (ffmpeg.ts findFfmpeg), for the duration and size of video and non-WAV audio. */
+  /** An ffmpeg binary (ffmpeg.ts findFfmpeg), for the duration and size of video and of audio other than WAV and FLAC. */
   ffmpeg?: string | undefined;
 }
 
@@ -102,6 +103,16 @@ async function probeFile(
     const wav = parseWavHeader(head, bytes);
     if (wav) {
       out.duration_s = round3(wav.durationS);
+      return out;
+    }
+  }
+  if (base.kind === 'audio' && base.mime === 'audio/flac') {
+    const fh = await open(path, 'r');
+    const head = Buffer.alloc(Math.min(FLAC_HEADER_BYTES, bytes));
+    await fh.read(head, 0, head.length, 0).finally(() => fh.close());
+    const durationS = parseFlacHeader(head)?.durationS;
+    if (durationS !== undefined) {
+      out.duration_s = round3(durationS);
       return out;
     }
   }
