@@ -47,13 +47,11 @@ export const PreviewImage: NodeImpl = {
   },
 };
 
-export const LoadImage: NodeImpl = {
-  async run(inputs, ctx) {
-    const image = await ctx.files.readInputImage(String(inputs.image));
-    // MASK: 1 - alpha, so the transparent part of an image is what inpainting repaints.
-    const mask = await ctx.files.readInputMask(String(inputs.image), 'alpha');
-    return { outputs: [[image], mask] };
-  },
+/**
+ * What every node reading a file of input/ shares (LoadImage, LoadImageMask): it runs again when the
+ * file's content changes, and a missing file fails validation as ComfyUI's does.
+ */
+export const fromInputFile: Pick<NodeImpl, 'isChanged' | 'validateInputs'> = {
   isChanged(inputs, ctx) {
     return ctx.files.inputImageHash(String(inputs.image));
   },
@@ -63,4 +61,14 @@ export const LoadImage: NodeImpl = {
       return ctx.files.inputImageExists(String(inputs.image)) ? true : `Invalid image file: ${String(inputs.image)}`;
     },
   },
+};
+
+export const LoadImage: NodeImpl = {
+  async run(inputs, ctx) {
+    const image = await ctx.files.readInputImage(String(inputs.image));
+    // MASK: 1 - alpha, so the transparent part of an image is what inpainting repaints.
+    const mask = await ctx.files.readInputMask(String(inputs.image), 'alpha');
+    return { outputs: [[image], mask] };
+  },
+  ...fromInputFile,
 };

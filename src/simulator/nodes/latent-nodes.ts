@@ -1,3 +1,4 @@
+import { fromInputFile } from './image-nodes.js';
 import { resize } from './pixels.js';
 import type { ImageBatch, Latent, Mask, NodeImpl } from './types.js';
 
@@ -11,15 +12,7 @@ export const LoadImageMask: NodeImpl = {
     const channel = CHANNELS[String(inputs.channel) as keyof typeof CHANNELS] ?? 'alpha';
     return { outputs: [await ctx.files.readInputMask(String(inputs.image), channel)] };
   },
-  isChanged(inputs, ctx) {
-    return ctx.files.inputImageHash(String(inputs.image));
-  },
-  validateInputs: {
-    inputs: ['image'],
-    check(inputs, ctx) {
-      return ctx.files.inputImageExists(String(inputs.image)) ? true : `Invalid image file: ${String(inputs.image)}`;
-    },
-  },
+  ...fromInputFile,
 };
 
 /**
