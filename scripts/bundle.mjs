@@ -26,7 +26,7 @@ await build({
   format: 'esm',
   target: 'node20',
   // pg loads its optional native binding (pg-native) only when asked for; it is not installed.
-  external: ['sharp', 'pg-native'],
+  external: ['sharp', 'pg-native', '@ffmpeg-installer/ffmpeg'],
   // jsonc-parser's `main` is a UMD build whose require('./impl/...') calls esbuild cannot follow.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   // Bundled CommonJS dependencies (winston, undici...) call require(); give ESM one (each chunk

@@ -1,13 +1,16 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 
 /**
- * The optional video decoder: an `ffmpeg` binary, from COMFYWIRE_FFMPEG (a path, or `off`) or
- * else found on PATH. Not bundled: the npm packages that ship one are either years old
- * (@ffmpeg-installer/ffmpeg: ffmpeg 4.1) or download it at install time (ffmpeg-static), which
- * an offline install cannot do. Without it, videos are listed and linked, with a note.
+ * The optional video decoder: an `ffmpeg` binary, from COMFYWIRE_FFMPEG (a path, or `off`), else
+ * the first `ffmpeg` on PATH (the user's own, usually newer), else the one the optional npm
+ * dependency @ffmpeg-installer/ffmpeg ships inside its platform package (ffmpeg 4.1, static: it
+ * decodes H.264, H.265, VP8/9 and AV1, all a ComfyUI video node writes). An install may leave the
+ * optional dependency out (`--omit=optional`, a platform it has no binary for); then videos are
+ * listed and linked, with a note that says how to get a poster frame.
  */
 
 export const NO_DECODER_NOTE = 'no video decoder: install ffmpeg or set COMFYWIRE_FFMPEG for a poster frame';
@@ -18,7 +21,14 @@ export const FFMPEG_TIMEOUT_MS = 10_000;
 const MAX_STDOUT_BYTES = 32 * 1024 * 1024;
 const MAX_STDERR_BYTES = 64 * 1024;
 
-const found = new Map<string, Promise<string | undefined>>();
+export type FfmpegSource = 'COMFYWIRE_FFMPEG' | 'PATH' | '@ffmpeg-installer/ffmpeg';
+
+export interface FfmpegLocation {
+  path: string;
+  from: FfmpegSource;
+}
+
+const found = new Map<string, Promise<FfmpegLocation | undefined>>();
 
 async function executable(path: string): Promise<boolean> {
   return access(path, constants.X_OK).then(
@@ -28,25 +38,56 @@ async function executable(path: string): Promise<boolean> {
 }
 
 /**
- * The ffmpeg to use: the configured path (if it is executable), none when configured `off`, else
- * the first `ffmpeg` on PATH. Looked up once per setting.
+ * The binary of the optional dependency, or undefined when it is not installed. Its index throws
+ * (a string) when the platform package is missing; resolved from this file, so from the
+ * installed comfywire's own node_modules.
  */
-export function findFfmpeg(setting: string | undefined, pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
+export function packagedFfmpeg(): string | undefined {
+  try {
+    const mod = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path?: unknown };
+    return typeof mod.path === 'string' ? mod.path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the ffmpeg to use is, and why that one: the configured path (if it is executable), none
+ * when configured `off`, else the first `ffmpeg` on PATH, else the packaged one. Looked up once
+ * per setting.
+ */
+export function locateFfmpeg(
+  setting: string | undefined,
+  pathEnv = process.env.PATH ?? '',
+  packaged: () => string | undefined = packagedFfmpeg,
+): Promise<FfmpegLocation | undefined> {
+  // Cached only with the real packaged lookup (tests inject another).
+  const cacheable = packaged === packagedFfmpeg;
   const key = `${setting ?? ''}\0${pathEnv}`;
-  let hit = found.get(key);
+  let hit = cacheable ? found.get(key) : undefined;
   if (!hit) {
-    hit = (async () => {
+    hit = (async (): Promise<FfmpegLocation | undefined> => {
       if (setting === 'off') return undefined;
-      if (setting) return (await executable(setting)) ? setting : undefined;
+      if (setting) return (await executable(setting)) ? { path: setting, from: 'COMFYWIRE_FFMPEG' } : undefined;
       const names = process.platform === 'win32' ? ['ffmpeg.exe'] : ['ffmpeg'];
       for (const dir of pathEnv.split(delimiter).filter(Boolean)) {
-        for (const name of names) if (await executable(join(dir, name))) return join(dir, name);
+        for (const name of names) if (await executable(join(dir, name))) return { path: join(dir, name), from: 'PATH' };
       }
-      return undefined;
+      const bundled = packaged();
+      return bundled && (await executable(bundled)) ? { path: bundled, from: '@ffmpeg-installer/ffmpeg' } : undefined;
     })();
-    found.set(key, hit);
+    if (cacheable) found.set(key, hit);
   }
   return hit;
+}
+
+/** The path of the ffmpeg to use (locateFfmpeg), or undefined when there is none. */
+export async function findFfmpeg(
+  setting: string | undefined,
+  pathEnv = process.env.PATH ?? '',
+  packaged: () => string | undefined = packagedFfmpeg,
+): Promise<string | undefined> {
+  return (await locateFfmpeg(setting, pathEnv, packaged))?.path;
 }
 
 export interface FfmpegRun {

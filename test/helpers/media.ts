@@ -49,3 +49,21 @@ export async function animatedImage(format: 'webp' | 'gif', width: number, heigh
   const strip = sharp(Buffer.concat(frames), { raw: { width, height: height * frames.length, channels: 3, pageHeight: height } });
   return format === 'webp' ? strip.webp({ delay: delaysMs, loop: 0, lossless: true }).toBuffer() : strip.gif({ delay: delaysMs }).toBuffer();
 }
+
+/**
+ * A real video made by the given ffmpeg from lavfi's colour source: `seconds` of one flat colour
+ * (FRAME_COLOURS[0], the first frame a poster shows) at `fps`. H.264 in MP4, or VP9 in WebM.
+ */
+export async function encodeVideo(
+  ffmpeg: string,
+  out: string,
+  options: { width: number; height: number; seconds: number; fps?: number; format?: 'mp4' | 'webm' },
+): Promise<void> {
+  const { runFfmpeg } = await import('../../src/media/ffmpeg.js');
+  const c = FRAME_COLOURS[0]!;
+  const hex = [c.r, c.g, c.b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  const source = `color=c=0x${hex}:s=${options.width}x${options.height}:r=${options.fps ?? 10}:d=${options.seconds}`;
+  const codec = options.format === 'webm' ? ['-c:v', 'libvpx-vp9', '-b:v', '200k'] : ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
+  const run = await runFfmpeg(ffmpeg, ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', source, ...codec, out], 60_000);
+  if (run.code !== 0) throw new Error(`ffmpeg could not encode ${out}: ${run.stderr.trim()}`);
+}

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { silentLogger } from '../../src/logger.js';
-import { FFMPEG_TIMEOUT_MS, findFfmpeg, parseFfmpegInfo, runFfmpeg } from '../../src/media/ffmpeg.js';
+import { FFMPEG_TIMEOUT_MS, findFfmpeg, locateFfmpeg, packagedFfmpeg, parseFfmpegInfo, runFfmpeg } from '../../src/media/ffmpeg.js';
 import { advance, useFakeClock, useRealClock } from '../helpers/fake-clock.js';
 import { probeMedia } from '../../src/media/probe.js';
 import { parseWavHeader } from '../../src/media/wav.js';
 import { outputPreviews } from '../../src/mcp/output-previews.js';
 import type { OutputFileView } from '../../src/mcp/outputs.js';
-import { animatedImage, encodeWav } from '../helpers/media.js';
+import { animatedImage, encodeVideo, encodeWav, FRAME_COLOURS } from '../helpers/media.js';
 
 let dir: string;
 beforeAll(() => {
@@ -81,9 +81,11 @@ describe('probe', () => {
 describe('video previews and the decoder', () => {
   const video = (path: string): OutputFileView => ({ path, filename: 'v.mp4', comfy_filename: 'v.mp4', node_id: '1', kind: 'video', mime: 'video/mp4', bytes: 10, uri: 'comfywire://outputs/p/v.mp4' });
 
-  it('no ffmpeg (off, or none on PATH): no poster, a note that says how to get one, the file still linked', async () => {
+  const nonePackaged = () => undefined;
+
+  it('no ffmpeg (off, or none on PATH and none packaged): no poster, a note that says how to get one, the file still linked', async () => {
     expect(await findFfmpeg('off')).toBeUndefined();
-    expect(await findFfmpeg(undefined, join(dir, 'empty-path'))).toBeUndefined();
+    expect(await findFfmpeg(undefined, join(dir, 'empty-path'), nonePackaged)).toBeUndefined();
     expect(await findFfmpeg(join(dir, 'no-such-ffmpeg'))).toBeUndefined();
     const out = await outputPreviews([video(put('v.mp4', 'x'))], { ffmpeg: undefined, logger: silentLogger() });
     expect(out.content).toEqual([]);
@@ -101,6 +103,11 @@ describe('video previews and the decoder', () => {
     const fake = put('bin/ffmpeg', `#!/bin/sh\ncat '${join(dir, 'poster.png')}'\n`);
     chmodSync(fake, 0o755);
     expect(await findFfmpeg(undefined, bin)).toBe(fake);
+    // PATH's wins over the packaged one; the packaged one is used when PATH has none, and only if it can run.
+    expect(await locateFfmpeg(undefined, bin, () => '/packaged/ffmpeg')).toEqual({ path: fake, from: 'PATH' });
+    expect(await locateFfmpeg(undefined, join(dir, 'empty-path'), () => fake)).toEqual({ path: fake, from: '@ffmpeg-installer/ffmpeg' });
+    expect(await locateFfmpeg(undefined, join(dir, 'empty-path'), () => join(dir, 'poster.png'))).toBeUndefined();
+    expect(await locateFfmpeg(fake, '', nonePackaged)).toEqual({ path: fake, from: 'COMFYWIRE_FFMPEG' });
     const out = await outputPreviews([video(put('v2.mp4', 'x'))], { ffmpeg: fake, logger: silentLogger() });
     expect(out.content).toHaveLength(1);
     const img = out.content[0] as { type: string; data: string; mimeType: string };
@@ -129,5 +136,34 @@ describe('video previews and the decoder', () => {
     } finally {
       useRealClock();
     }
+  });
+
+  // The optional dependency, as `npm ci` installs it; an install without optional packages skips (and says so).
+  const packaged = packagedFfmpeg();
+  if (!packaged) process.stderr.write('media-probe: @ffmpeg-installer/ffmpeg is not installed: the real-decoder tests are skipped\n');
+  const withPackaged = packaged ? it : it.skip;
+
+  withPackaged.each(['mp4', 'webm'] as const)('the packaged ffmpeg: a real %s gets its duration, its size and a poster of its first frame', async (format) => {
+    const file = join(dir, `real.${format}`);
+    await encodeVideo(packaged!, file, { width: 96, height: 54, seconds: 1.5, fps: 10, format });
+    const info = await probeMedia(file, { filename: `real.${format}`, uiKey: 'gifs' }, { ffmpeg: packaged });
+    expect(info).toMatchObject({ kind: 'video', mime: format === 'mp4' ? 'video/mp4' : 'video/webm', width: 96, height: 54 });
+    expect(info.duration_s).toBeCloseTo(1.5, 1);
+    const view: OutputFileView = { ...video(file), filename: `real.${format}`, mime: info.mime, bytes: info.bytes, duration_s: info.duration_s };
+    const out = await outputPreviews([view], { ffmpeg: packaged, logger: silentLogger() });
+    const img = out.content[0] as { type: string; data: string };
+    expect(img.type).toBe('image');
+    const poster = await sharp(Buffer.from(img.data, 'base64')).raw().toBuffer({ resolveWithObject: true });
+    expect([poster.info.width, poster.info.height]).toEqual([96, 54]);
+    const at = (27 * 96 + 48) * poster.info.channels;
+    const want = FRAME_COLOURS[0]!;
+    expect(Math.abs(poster.data[at]! - want.r) + Math.abs(poster.data[at + 1]! - want.g) + Math.abs(poster.data[at + 2]! - want.b)).toBeLessThan(60);
+    expect(out.lines.join('\n')).toMatch(new RegExp(`real\\.${format}: video, 1\\.50 s; the preview is its first frame`));
+  });
+
+  withPackaged('a file that is not a video: no poster, the reason given, the file still linked', async () => {
+    const out = await outputPreviews([video(put('junk.mp4', Buffer.alloc(4096, 7)))], { ffmpeg: packaged, logger: silentLogger() });
+    expect(out.content).toEqual([]);
+    expect(out.lines.join('\n')).toMatch(/No preview of v\.mp4: ffmpeg could not decode a frame of it\. It is linked: comfywire:\/\/outputs\/p\/v\.mp4/);
   });
 });
