@@ -7,6 +7,7 @@ import { ComfyClient } from '../comfy/client.js';
 import type { ObjectInfo } from '../comfy/types.js';
 import { checkCallLogDatabase, checkCallLogFile } from './call-log-checks.js';
 import { checkConfig, checkNodeVersion, checkOutputWritable } from './local-checks.js';
+import { checkVideoDecoder } from './media-checks.js';
 import { checkAuth, checkCheckpoints, checkReachable, checkWebSocket, fetchStats } from './server-checks.js';
 import { checkDefaultWorkflow, checkNodeClasses, checkTemplates, scanTemplates } from './template-checks.js';
 import { errorText, fail, warn, type DoctorCheck } from './types.js';
@@ -71,6 +72,7 @@ async function runChecks(check: DoctorCheck, config: ReturnType<typeof checkConf
   if (objectInfo) checks.push(checkNodeClasses(scan, objectInfo));
   if (serving) checks.push(await checkCheckpoints(client));
   checks.push(await checkOutputWritable(config.outputDir));
+  checks.push(await checkVideoDecoder(config.ffmpeg));
   checks.push(await checkCallLogFile(config));
   const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);
   if (database) checks.push(database);
@@ -92,6 +94,7 @@ async function fleetChecks(config: Readonly<Config>, options: DoctorOptions): Pr
   checks.push(checkDefaultWorkflow(config, scan));
   checks.push(checkHostsSummary(reports.map((r, i) => ({ host: r.host, checks: perHost[i]! }))));
   checks.push(await checkOutputWritable(config.outputDir));
+  checks.push(await checkVideoDecoder(config.ffmpeg));
   checks.push(await checkCallLogFile(config));
   const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);
   if (database) checks.push(database);

@@ -1,3 +1,4 @@
+import { mediaFacts } from '../media/job-outputs.js';
 import type { JobView } from './job-view.js';
 
 /** Readable text of a job view: what an agent reads first, with the next step spelled out. */
@@ -11,18 +12,8 @@ function nodeName(n: { id: string; class_type?: string | undefined; title?: stri
   return n.title && n.title !== n.class_type ? `node ${n.id} "${n.title}" (${cls})` : `node ${n.id} (${cls})`;
 }
 
-/** kind, picture size, frames, duration, bytes: what is known of a file, in that order. */
-function fileFacts(f: JobView['files'][number]): string[] {
-  const facts: string[] = [f.kind];
-  if (f.width !== undefined && f.height !== undefined) facts.push(`${f.width}x${f.height}`);
-  if (f.frames !== undefined) facts.push(`${f.frames} frames`);
-  if (f.duration_s !== undefined) facts.push(`${f.duration_s} s`);
-  facts.push(`${f.bytes} bytes`);
-  return facts;
-}
-
 export function filesText(view: JobView): string[] {
-  const lines = view.files.map((f) => `- ${f.path} (${fileFacts(f).join(', ')}, node ${f.node_id})`);
+  const lines = view.files.map((f) => `- ${f.path} (${mediaFacts(f).join(', ')}, node ${f.node_id})`);
   for (const m of view.missing_files) lines.push(`- ${m.filename} (node ${m.node_id}) not on disk: ${m.reason}${m.url ? ` — ${m.url}` : ''}`);
   return lines;
 }

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { JobState } from '../../streams/job-state.js';
 import { jobFolder, relativeOutputPath } from '../jobs/output-folder.js';
 import { listJobFiles } from '../jobs/output-listing.js';
-import { classifyFile, OUTPUT_KINDS } from '../media/kinds.js';
-import { probeMedia, type ProbeOptions } from '../media/probe.js';
+import { probeJobOutputs } from '../media/job-outputs.js';
+import { OUTPUT_KINDS } from '../media/kinds.js';
+import type { ProbeOptions } from '../media/probe.js';
 import { uriPart } from './resources/uri.js';
 
 /**
@@ -46,35 +47,19 @@ export const MissingFileSchema = z.object({
   url: z.string().optional().describe("ComfyUI's /view URL of the file"),
 });
 
-/** A job with more files than this lists the rest by extension only: a status call stays quick. */
-export const MAX_PROBED_FILES = 100;
-
 /** Downloaded files (probed: kind, size, dimensions, duration), plus the outputs that ComfyUI produced but that are not on disk (and why). */
 export async function outputFiles(
   state: JobState,
   media: ProbeOptions = {},
 ): Promise<{ files: OutputFileView[]; missing: Array<z.infer<typeof MissingFileSchema>> }> {
-  const files: OutputFileView[] = await Promise.all(
-    state.downloads.map(async (d, i) => {
-      const name = basename(d.path);
-      // The UI-output key and the node's `animated` flag say more than the extension.
-      const source = state.files.find((f) => f.nodeId === d.nodeId && f.filename === d.filename);
-      const listing = { filename: d.filename, uiKey: source?.kind, animated: animatedFlag(state, d.nodeId) };
-      const info =
-        i < MAX_PROBED_FILES
-          ? await probeMedia(d.path, listing, media)
-          : { ...classifyFile(d.filename), bytes: d.bytes };
-      return {
-        path: d.path,
-        filename: name,
-        comfy_filename: d.filename,
-        node_id: d.nodeId,
-        ...info,
-        bytes: info.bytes || d.bytes,
-        uri: outputUri(state.promptId, relativeOutputPath(d)),
-      };
-    }),
-  );
+  const files: OutputFileView[] = (await probeJobOutputs(state, media)).map(({ download: d, info }) => ({
+    path: d.path,
+    filename: basename(d.path),
+    comfy_filename: d.filename,
+    node_id: d.nodeId,
+    ...info,
+    uri: outputUri(state.promptId, relativeOutputPath(d)),
+  }));
   const got = new Set(state.downloads.map((d) => `${d.nodeId}\u0000${d.filename}\u0000${d.subfolder}`));
   const missing = state.files
     .filter((f) => !got.has(`${f.nodeId}\u0000${f.filename}\u0000${f.subfolder}`))
@@ -87,13 +72,6 @@ export async function outputFiles(
         (f.type === 'temp' ? 'a preview (temp) file' : 'not downloaded'),
     }));
   return { files, missing };
-}
-
-/** SaveAnimatedWEBP / SaveAnimatedPNG put `animated: [true]` next to their `images`. */
-function animatedFlag(state: JobState, nodeId: string): boolean {
-  const out = Object.prototype.hasOwnProperty.call(state.outputs, nodeId) ? state.outputs[nodeId] : undefined;
-  const flag = out && Object.prototype.hasOwnProperty.call(out, 'animated') ? out['animated'] : undefined;
-  return Array.isArray(flag) && flag.some((v) => v === true);
 }
 
 /** Files named in "not found" answers at most; the folder path leads to the rest. */

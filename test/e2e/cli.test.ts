@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -38,6 +38,31 @@ describe('comfywire generate', () => {
     expect(Number.isSafeInteger(result.seed)).toBe(true);
     expect(existsSync(result.files[0]!)).toBe(true);
     expect(readFileSync(result.files[0]!).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('several kinds of output: each path on stdout, what each file is on stderr and in --json', async () => {
+    const args = ['generate', 'a bell at dawn', '--simulate', '--workflow', 'multi-output', '--steps', '2', '--width', '96', '--height', '64'];
+    const r = await runCli(args, { env: { COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_FFMPEG: 'off' } });
+    expect(r.code).toBe(0);
+    const paths = r.stdout.trim().split('\n');
+    const byExt = (ext: string) => paths.filter((p) => p.endsWith(ext));
+    expect(byExt('.flac')).toHaveLength(1);
+    expect(byExt('.webp')).toHaveLength(1);
+    expect(byExt('.png').length).toBeGreaterThanOrEqual(1);
+    const line = (p: string) => r.stderr.split('\n').find((l) => l.trim().startsWith(`${p.split('/').pop()!}:`)) ?? '';
+    expect(line(byExt('.png')[0]!)).toMatch(/: image, 96x64, \d+ bytes$/);
+    expect(line(byExt('.webp')[0]!)).toMatch(/: animated, 96x64, \d+ frames, [\d.]+ s, \d+ bytes$/);
+    expect(line(byExt('.flac')[0]!)).toMatch(/: audio, [\d.]+ s, \d+ bytes$/);
+
+    const json = await runCli([...args, '--json'], { env: { COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_FFMPEG: 'off' } });
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout) as { files: string[]; outputs: Array<{ path: string; kind: string; mime: string; bytes: number; width?: number; duration_s?: number }> };
+    expect(result.outputs.map((o) => o.path)).toEqual(result.files);
+    const audio = result.outputs.find((o) => o.kind === 'audio')!;
+    expect(audio).toMatchObject({ mime: 'audio/flac' });
+    expect(audio.duration_s).toBeGreaterThan(0);
+    for (const o of result.outputs) expect(o.bytes).toBe(statSync(o.path).size);
+    expect(result.outputs.find((o) => o.kind === 'animated')).toMatchObject({ mime: 'image/webp', width: 96 });
   });
 
   it('an unknown workflow exits 2 and lists the available ones', async () => {

@@ -36,7 +36,7 @@ it('checks every host: each one its reachability, socket, node classes and check
     'node', 'config',
     `${na} comfyui`, `${na} auth`, `${na} websocket`, `${na} custom nodes`, `${na} checkpoints`,
     `${nb} comfyui`, `${nb} auth`, `${nb} websocket`, `${nb} custom nodes`, `${nb} checkpoints`,
-    'templates', 'default workflow', 'hosts', 'output folder', 'call log',
+    'templates', 'default workflow', 'hosts', 'output folder', 'video decoder', 'call log',
   ]);
   const c = byName(checks);
   expect(c[`${na} comfyui`]!.detail).toContain(a.url);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runDoctor, doctorPassed, formatChecks } from '../../src/doctor/run-doctor.js';
 import { checkNodeVersion } from '../../src/doctor/local-checks.js';
 import type { DoctorCheck } from '../../src/doctor/types.js';
+import { packagedFfmpeg } from '../../src/media/ffmpeg.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { REPO_ROOT } from '../helpers/engine-harness.js';
 import { runCli } from '../helpers/cli.js';
@@ -16,6 +17,9 @@ const byName = (checks: DoctorCheck[]) => Object.fromEntries(checks.map((c) => [
  */
 const CLOSED_PORT = 9;
 
+/** The video decoder line passes whether or not the optional ffmpeg is installed here: the packaged one, or off. */
+const DECODER = packagedFfmpeg() ?? 'off';
+
 describe('comfywire doctor', () => {
   let out: string;
   beforeEach(() => { out = mkdtempSync(join(tmpdir(), 'comfywire-doctor-')); });
@@ -27,9 +31,9 @@ describe('comfywire doctor', () => {
     afterAll(async () => { await sim.close(); });
 
     it('passes every check and reports version, devices, flags and checkpoints', async () => {
-      const checks = await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out } });
+      const checks = await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_FFMPEG: DECODER } });
       expect(checks.filter((c) => c.status !== 'ok')).toEqual([]);
-      expect(checks.map((c) => c.name)).toEqual(['node', 'config', 'comfyui', 'auth', 'websocket', 'templates', 'default workflow', 'custom nodes', 'checkpoints', 'output folder', 'call log']);
+      expect(checks.map((c) => c.name)).toEqual(['node', 'config', 'comfyui', 'auth', 'websocket', 'templates', 'default workflow', 'custom nodes', 'checkpoints', 'output folder', 'video decoder', 'call log']);
       const c = byName(checks);
       expect(c['comfyui']!.detail).toMatch(/ComfyUI \d+\.\d+\.\d+; simulated \(8\.0 GiB VRAM/);
       expect(c['websocket']!.detail).toMatch(/feature_flags in \d+ ms/);
@@ -62,20 +66,20 @@ describe('comfywire doctor', () => {
     });
 
     it('--simulate and --json on the built CLI: exit 0, JSON on stdout only', async () => {
-      const r = await runCli(['doctor', '--simulate', '--json'], { env: { COMFYWIRE_OUTPUT_DIR: out } });
+      const r = await runCli(['doctor', '--simulate', '--json'], { env: { COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_FFMPEG: DECODER } });
       expect(r.code).toBe(0);
       const report = JSON.parse(r.stdout) as { ok: boolean; checks: DoctorCheck[] };
       expect(report.ok).toBe(true);
-      expect(report.checks).toHaveLength(11);
+      expect(report.checks).toHaveLength(12);
     });
 
     it('--simulate replaces configured hosts too (COMFYUI_URLS of dead ports): one host, all passing', async () => {
       const dead = `http://127.0.0.1:${CLOSED_PORT}`;
-      const r = await runCli(['doctor', '--simulate', '--json'], { env: { COMFYUI_URLS: `${dead},http://127.0.0.1:9`, COMFYWIRE_OUTPUT_DIR: out } });
+      const r = await runCli(['doctor', '--simulate', '--json'], { env: { COMFYUI_URLS: `${dead},http://127.0.0.1:9`, COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_FFMPEG: DECODER } });
       expect(r.code).toBe(0);
       const report = JSON.parse(r.stdout) as { ok: boolean; checks: DoctorCheck[] };
       expect(report.ok).toBe(true);
-      expect(report.checks).toHaveLength(11);
+      expect(report.checks).toHaveLength(12);
       expect(r.stdout).not.toContain(dead);
     });
   });
@@ -112,12 +116,12 @@ describe('comfywire doctor', () => {
     });
 
     it('with the token: HTTP and the WebSocket upgrade both pass', async () => {
-      const checks = await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYUI_AUTH_TOKEN: 'open-sesame', COMFYWIRE_OUTPUT_DIR: out } });
+      const checks = await runDoctor({ env: { COMFYUI_URL: sim.url, COMFYUI_AUTH_TOKEN: 'open-sesame', COMFYWIRE_OUTPUT_DIR: out, COMFYWIRE_FFMPEG: DECODER } });
       const c = byName(checks);
       expect(c['auth']).toMatchObject({ status: 'ok', detail: 'bearer credentials accepted' });
       expect(c['websocket']!.status).toBe('ok');
       expect(doctorPassed(checks)).toBe(true);
-      expect(formatChecks(checks)).toMatch(/11 ok, 0 warn, 0 fail\n$/);
+      expect(formatChecks(checks)).toMatch(/12 ok, 0 warn, 0 fail\n$/);
     });
   });
 

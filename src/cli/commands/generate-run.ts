@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { firstValueFrom, from, of, timeout } from 'rxjs';
 import { prepareGeneration } from '../../generation/prepare.js';
 import { redactDeep } from '../../redact.js';
@@ -13,6 +14,8 @@ import type { GenerateOptions } from './generate.js';
 import { errorOutcome, jobOutcome, type Outcome } from '../../call-log/outcome.js';
 import { callRecord } from '../../call-log/record.js';
 import { outputOverride } from './output-option.js';
+import { mediaFacts, probeJobOutputs, type ProbedOutput } from '../../media/job-outputs.js';
+import { mediaOptions } from '../../media/probe.js';
 
 /** The call log's name for this command's jobs. */
 export const CLI_GENERATE = 'cli:generate';
@@ -91,7 +94,10 @@ export async function runGenerate(request: GenerateRequest, opts: GenerateOption
       return EXIT_FAILURE;
     }
     // What ComfyUI said (errors, texts) is printed: redacted like everything else.
-    return report(redactDeep(final, runtime.redact), prepared.seed, opts.json, interrupted, !engine.single);
+    const shown = redactDeep(final, runtime.redact);
+    // Each file's kind, size and (where known) picture size and duration, as the MCP tools list them.
+    const outputs = await probeJobOutputs(shown, await mediaOptions(config));
+    return report(shown, outputs, prepared.seed, opts.json, interrupted, !engine.single);
   } catch (err) {
     outcome = errorOutcome(err);
     return handleError(err, runtime?.redact);
@@ -122,7 +128,7 @@ function jobTimedOut(timeoutMs: number): ComfywireError {
   );
 }
 
-function report(state: JobState, seed: number | undefined, json: boolean, interrupted: boolean, showHost: boolean): number {
+function report(state: JobState, outputs: ProbedOutput[], seed: number | undefined, json: boolean, interrupted: boolean, showHost: boolean): number {
   const seconds = state.endedAt && state.submittedAt ? ((state.endedAt - state.submittedAt) / 1000).toFixed(1) : '?';
   if (json) {
     process.stdout.write(
@@ -132,6 +138,7 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
         seed,
         duration_s: Number(seconds) || undefined,
         files: state.downloads.map((d) => d.path),
+        outputs: outputs.map(({ download, info }) => ({ path: download.path, node_id: download.nodeId, ...info })),
         texts: state.texts,
         error: state.error,
         download_errors: state.downloadErrors,
@@ -142,6 +149,8 @@ function report(state: JobState, seed: number | undefined, json: boolean, interr
   }
   if (state.status === 'success') {
     if (!json) for (const d of state.downloads) process.stdout.write(`${d.path}\n`);
+    // stdout keeps one path per line (scripts read it); what each file is goes to stderr.
+    for (const { download, info } of outputs) process.stderr.write(`  ${basename(download.path)}: ${mediaFacts(info).join(', ')}\n`);
     for (const t of state.texts) process.stderr.write(`text output: ${t}\n`);
     process.stderr.write(
       `done in ${seconds} s${showHost && state.host ? ` on ${state.host}` : ''}: ${state.downloads.length} file(s) downloaded${seed !== undefined ? `, seed ${seed}` : ''}\n`,
