@@ -8,6 +8,9 @@ import { startStdioServer, type StdioServer } from '../helpers/mcp-stdio.js';
 import { WORKFLOWS_DIR } from '../helpers/engine-harness.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { eventually, within } from '../helpers/wait.js';
+import { encodeWav } from '../helpers/media.js';
+import { parseFlacHeader } from '../../src/media/flac.js';
+import sharp from 'sharp';
 
 /**
  * comfywire against a REAL ComfyUI, driven the way an agent drives it: the built bundle spawned as
@@ -490,4 +493,43 @@ suite('comfywire against a real ComfyUI (COMFYWIRE_REAL_COMFYUI_URL)', () => {
     expect(new Set(steps.map((s) => s.value)).size).toBeGreaterThanOrEqual(2);
     fig.push(`handle status ${out(h).status}`, `${polls} polls`, `KSampler value/max seen in order: ${seen.join(', ')}`, `job ${secs(final.elapsed_ms ?? NaN)} running`);
   });
+
+  scenario('8. outputs of every kind the core savers write: animated WebP, H.264 MP4, FLAC, latent; listed, previewed, on disk', 10 * MIN, async (fig) => {
+    // LoadAudio reads from ComfyUI's input folder: the WAV goes up the way the editor uploads one.
+    const form = new FormData();
+    form.append('image', new Blob([encodeWav({ seconds: 1.25, sampleRate: 8000 })], { type: 'audio/wav' }), 'comfywire-real-tone.wav');
+    form.append('overwrite', 'true');
+    const up = await fetch(`${REAL_URL}/upload/image`, { method: 'POST', body: form, signal: AbortSignal.timeout(30_000) });
+    expect(up.status).toBe(200);
+    const t0 = Date.now();
+    const r = await cw.call('generate_image', { workflow: 'real-media', params: { color: 0xdc143c, fps: 8 }, timeout_s: 1200 }, LONG_CALL);
+    expectSuccess(r);
+    const files = (r.structuredContent as { files: Array<{ filename: string; path: string; kind: string; mime: string; bytes: number; width?: number; height?: number; frames?: number; duration_s?: number }> }).files;
+    const byKind = Object.fromEntries(files.map((f) => [f.kind, f]));
+    expect(files.map((f) => f.kind).sort()).toEqual(['animated', 'audio', 'latent', 'video']);
+    for (const f of files) expect(readFileSync(f.path).length).toBe(f.bytes);
+    expect(byKind['animated']).toMatchObject({ mime: 'image/webp', width: 64, height: 48, frames: 4, duration_s: 0.5 });
+    // SaveVideo lists its MP4 under `images` with `animated: [true]`; the extension makes it a video.
+    expect(byKind['video']).toMatchObject({ mime: 'video/mp4', width: 64, height: 48 });
+    expect(byKind['video']!.duration_s).toBeCloseTo(0.5, 1);
+    expect(byKind['audio']).toMatchObject({ mime: 'audio/flac' });
+    expect(byKind['audio']!.duration_s).toBeCloseTo(1.25, 2);
+    expect(byKind['latent']!.path).toMatch(/\.latent$/);
+
+    // The poster: the first frame of the MP4, crimson, at its size; the WebP's contact sheet; the FLAC as audio content.
+    const shown = images(r);
+    expect(shown).toHaveLength(2);
+    const metas = await Promise.all(shown.map((i) => sharp(Buffer.from(i.data, 'base64')).raw().toBuffer({ resolveWithObject: true })));
+    const poster = metas.find((m) => m.info.width === 64 && m.info.height === 48)!;
+    expect(poster).toBeDefined();
+    const at = (24 * 64 + 32) * poster.info.channels;
+    expect(Math.abs(poster.data[at]! - 0xdc) + Math.abs(poster.data[at + 1]! - 0x14) + Math.abs(poster.data[at + 2]! - 0x3c)).toBeLessThan(60);
+    expect(metas.some((m) => m.info.width === 4 * 64)).toBe(true);
+    const audio = r.content.filter((c) => c.type === 'audio') as Array<{ data: string; mimeType: string }>;
+    expect(audio).toHaveLength(1);
+    expect(audio[0]!.mimeType).toBe('audio/flac');
+    expect(parseFlacHeader(Buffer.from(audio[0]!.data, 'base64'))?.durationS).toBeCloseTo(1.25, 2);
+    fig.push(`${secs(since(t0))}`, files.map((f) => `${f.kind} ${f.bytes} B${f.duration_s !== undefined ? ` ${f.duration_s} s` : ''}`).join(', '));
+  });
 });
+
