@@ -16,6 +16,7 @@ const sections: Array<[string, () => Promise<Figure[]>]> = [
   ['http-sessions', async () => (await import('./http-sessions.js')).benchHttpSessions()],
   ['fleet', async () => (await import('./fleet.js')).benchFleet()],
   ['dispatch', async () => (await import('./dispatch.js')).benchDispatch()],
+  ['outputs', async () => (await import('./output-previews.js')).benchOutputPreviews()],
 ];
 
 // --compare: comfywire side by side with the alternatives (bench/compare.ts), a table of its own.
