@@ -95,15 +95,18 @@ describe('the npm package', () => {
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; license: string; repository?: unknown };
     expect(Object.keys(manifest.dependencies)).toEqual(['sharp']);
+    // The video decoder is optional: an install without it works, and says so (doctor, notes).
+    expect(Object.keys((manifest as { optionalDependencies?: Record<string, string> }).optionalDependencies ?? {})).toEqual(['@ffmpeg-installer/ffmpeg']);
     expect([manifest.license, typeof manifest.repository]).toEqual(['MIT', 'object']);
     // A budget, not a measurement: the bundle is ~2.4 MB; the source map alone was 5.9 MB.
     expect(packed.unpackedSize).toBeLessThan(4 * 1024 * 1024);
     process.stderr.write(`package.test: ${packed.filename}: ${packed.files.length} files, packed ${packed.size} B, unpacked ${packed.unpackedSize} B\n`);
   });
 
-  whenInstalled('installs with sharp as its only dependency tree', () => {
+  whenInstalled('installs with sharp as its only dependency tree, plus the optional ffmpeg', () => {
     const deps = readdirSync(join(installed, 'node_modules'));
     expect(deps).toContain('sharp');
+    expect(deps).toContain('@ffmpeg-installer');
     for (const bundled of ['@modelcontextprotocol', 'commander', 'zod', 'rxjs', 'winston', 'undici', 'ws', 'pg', 'jsonc-parser', 'log-update']) expect(deps).not.toContain(bundled);
     process.stderr.write(`package.test: installed ${bytesUnder(installed)} B (node_modules: ${deps.join(', ')})\n`);
   });
@@ -120,6 +123,16 @@ describe('the npm package', () => {
     expect(path.startsWith(outputs)).toBe(true);
     expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
     expect(readdirSync(empty)).toEqual([]);
+  });
+
+  whenInstalled("the installed comfywire finds the optional dependency's ffmpeg inside its own node_modules, and it runs", async () => {
+    // PATH holds only Node: an ffmpeg installed on this machine would be preferred to the packaged one.
+    const r = await run(bin, ['doctor', '--simulate', '--json'], { cwd: empty, env: { ...env, PATH: dirname(process.execPath) }, timeout: 60_000 }).catch((e: { stdout: string }) => e);
+    const report = JSON.parse(r.stdout) as { checks: Array<{ name: string; status: string; detail: string }> };
+    const decoder = report.checks.find((c) => c.name === 'video decoder')!;
+    expect(decoder.status).toBe('ok');
+    expect(decoder.detail).toContain(join(installed, 'node_modules', '@ffmpeg-installer'));
+    expect(decoder.detail).toContain('from @ffmpeg-installer/ffmpeg');
   });
 
   whenInstalled('comfywire serve from an empty folder answers tools/list over stdio', async () => {
