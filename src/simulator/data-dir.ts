@@ -121,8 +121,8 @@ export class DataDir {
     return this.save(contents.map((bytes) => () => bytes), prefix, extension, 'output');
   }
 
-  /** folder_paths.get_save_image_path, then one file per entry with the counter counting up. */
-  private async save(contents: Array<() => Uint8Array>, prefix: string, extension: string, kind: 'output' | 'temp'): Promise<SavedFile[]> {
+  /** folder_paths.get_save_image_path's folder part: refused outside output/ (or temp/), created. */
+  async saveFolder(prefix: string, kind: 'output' | 'temp'): Promise<{ dir: string; subfolder: string; filename: string }> {
     const base = this.folder(kind);
     const subfolder = path.posix.dirname(prefix) === '.' ? '' : path.posix.dirname(prefix);
     const filename = path.posix.basename(prefix);
@@ -131,6 +131,12 @@ export class DataDir {
       throw new Error('**** ERROR: Saving image outside the output folder is not allowed.');
     }
     await mkdir(dir, { recursive: true });
+    return { dir, subfolder, filename };
+  }
+
+  /** folder_paths.get_save_image_path, then one file per entry with the counter counting up. */
+  private async save(contents: Array<() => Uint8Array>, prefix: string, extension: string, kind: 'output' | 'temp'): Promise<SavedFile[]> {
+    const { dir, subfolder, filename } = await this.saveFolder(prefix, kind);
     let counter = nextCounter(dir, filename);
     const results: SavedFile[] = [];
     for (const content of contents) {

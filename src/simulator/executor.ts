@@ -27,6 +27,8 @@ export interface ExecutorDeps {
   models: ModelMemory;
   stepDelayMs: number;
   previewMethod: 'none' | 'auto';
+  /** The ffmpeg video nodes encode with, or undefined (they then fail as a node without its encoder does). */
+  ffmpeg: () => Promise<string | undefined>;
 }
 
 /**
@@ -172,7 +174,7 @@ export class Executor {
     if (pnginfo && typeof pnginfo === 'object') for (const [k, v] of Object.entries(pnginfo)) pngText[k] = JSON.stringify(v);
     return {
       nodeId, promptId, signal, pngText, files: this.deps.files,
-      stepDelayMs: this.deps.stepDelayMs, previewMethod: this.deps.previewMethod,
+      stepDelayMs: this.deps.stepDelayMs, previewMethod: this.deps.previewMethod, ffmpeg: this.deps.ffmpeg,
       text: (text) => hub.sendBinary(packText(nodeId, text), clientId),
       loadCheckpoint: (name) => this.deps.models.load(name, signal),
       progress: async (value, max, preview) => {

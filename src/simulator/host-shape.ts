@@ -1,5 +1,6 @@
 import { ConfigInvalidError } from '../errors.js';
 import { excerpt } from '../input-policy/excerpt.js';
+import { CUSTOM_NODE_PACKS, isCustomNodePack } from './custom-nodes.js';
 import { knownClass } from './object-info.js';
 
 /**
@@ -22,6 +23,8 @@ export interface HostShapeOptions {
   upscaleModels?: readonly string[];
   /** Node classes this host lacks (a custom node not installed); must be classes the simulator knows. */
   omitNodes?: readonly string[];
+  /** Custom node packs installed (custom-nodes.ts), e.g. ['VideoHelperSuite'] for VHS_VideoCombine; default none, as on a bare ComfyUI. */
+  customNodes?: readonly string[];
   /** Extra time of a CheckpointLoaderSimple that loads a checkpoint other than the one held (default 0). */
   modelLoadMs?: number;
 }
@@ -31,6 +34,7 @@ export interface HostShape {
   loras: readonly string[];
   upscaleModels: readonly string[];
   omitNodes: ReadonlySet<string>;
+  customNodes: readonly string[];
   modelLoadMs: number;
 }
 
@@ -47,11 +51,19 @@ export function hostShape(options: HostShapeOptions): HostShape {
       });
     }
   }
+  const customNodes = [...new Set(options.customNodes ?? [])];
+  for (const pack of customNodes) {
+    if (!isCustomNodePack(pack)) {
+      throw new ConfigInvalidError(`simulator: no custom node pack ${excerpt(String(pack))}.`, {
+        hint: `The simulator has these packs: ${Object.keys(CUSTOM_NODE_PACKS).join(', ')}.`,
+      });
+    }
+  }
   const modelLoadMs = options.modelLoadMs ?? 0;
   if (!Number.isFinite(modelLoadMs) || modelLoadMs < 0) {
     throw new ConfigInvalidError(`simulator: model load time must be 0 or more milliseconds, got ${excerpt(String(modelLoadMs))}.`);
   }
-  return { checkpoints, loras, upscaleModels, omitNodes, modelLoadMs };
+  return { checkpoints, loras, upscaleModels, omitNodes, customNodes, modelLoadMs };
 }
 
 /** One model folder's list: non-empty names, duplicates dropped. */

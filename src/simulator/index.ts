@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { findFfmpeg } from '../media/ffmpeg.js';
 import { OutputCache } from './cache.js';
 import type { SimContext } from './context.js';
 import { DataDir } from './data-dir.js';
@@ -49,6 +50,11 @@ export interface SimulatorOptions extends HostShapeOptions {
    * POST /api/jobs/{id}/cancel and POST /api/jobs/cancel, and its /features carries today's flags.
    */
   api?: SimApi;
+  /**
+   * The ffmpeg the video nodes encode with, as COMFYWIRE_FFMPEG says it (a path, or `off` for none);
+   * undefined: `ffmpeg` on PATH, else the optional dependency's (src/media/ffmpeg.ts locateFfmpeg).
+   */
+  ffmpeg?: string;
 }
 
 export interface Simulator {
@@ -84,7 +90,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let hub: WsHub | undefined;
   const queue = new PromptQueue(() => hub?.send('status', { status: { exec_info: { queue_remaining: queue.remaining } } }, undefined));
   const objectInfo = (): ReturnType<typeof buildObjectInfo> => buildObjectInfo({
-    checkpoints: shape.checkpoints, loras: shape.loras, upscaleModels: shape.upscaleModels, inputImages: files.listInputImages(), omitNodes: shape.omitNodes,
+    checkpoints: shape.checkpoints, loras: shape.loras, upscaleModels: shape.upscaleModels, inputImages: files.listInputImages(), omitNodes: shape.omitNodes, customNodes: shape.customNodes,
   });
   let executor: Executor | undefined;
   hub = new WsHub({ queueRemaining: () => queue.remaining, runningNodeFor: (sid) => executor?.runningNodeFor(sid) }, options.logger);
@@ -109,7 +115,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       files.clearTemp();
     },
   });
-  executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), models, stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none' });
+  executor = new Executor({ hub, cache, files, faults, impls: NODE_IMPLS, objectInfo: objectInfo(), models, stepDelayMs: options.stepDelayMs ?? DEFAULT_STEP_DELAY_MS, previewMethod: options.previewMethod ?? 'none',
+    ffmpeg: () => findFfmpeg(options.ffmpeg) });
   worker = new Worker({ queue, executor, history, hub, cache, models, faults, historyWriteDelayMs: options.historyWriteDelayMs });
   const ctx: SimContext = { queue, history, hub, executor, worker, files, faults, checkpoints: shape.checkpoints,
     modelFolders: { checkpoints: shape.checkpoints, loras: shape.loras, upscale_models: shape.upscaleModels }, objectInfo, logger: options.logger, api };

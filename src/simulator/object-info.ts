@@ -1,4 +1,5 @@
 import type { InputSpec, NodeInfo, ObjectInfo } from '../comfy/types.js';
+import { CUSTOM_NODE_PACKS } from './custom-nodes.js';
 import objectInfoData from './data/object-info.json' with { type: 'json' };
 
 /**
@@ -19,8 +20,11 @@ export function buildObjectInfo(dynamic: {
   loras?: readonly string[];
   upscaleModels?: readonly string[];
   omitNodes?: ReadonlySet<string>;
+  /** Custom node packs installed on this host (custom-nodes.ts): their classes are listed too. */
+  customNodes?: readonly string[];
 }): ObjectInfo {
   const info = structuredClone(BASE);
+  for (const pack of dynamic.customNodes ?? []) Object.assign(info, structuredClone(CUSTOM_NODE_PACKS[pack] ?? {}));
   for (const name of dynamic.omitNodes ?? []) delete info[name];
   const ckpt = info.CheckpointLoaderSimple?.input.required?.ckpt_name;
   if (ckpt) ckpt[0] = [...dynamic.checkpoints];

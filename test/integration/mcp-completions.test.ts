@@ -48,7 +48,7 @@ test('anything unknown completes to an empty list: an argument, a prompt, a temp
 });
 
 test('workflow names, by prefix and case-insensitively, for both prompts and the workflows template', async () => {
-  const sd15 = ['sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img'];
+  const sd15 = ['sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sd15-video'];
   const all = ['multi-output', ...sd15, 'sdxl-txt2img', 'upscale'];
   expect((await complete(prompt('explain_workflow'), 'workflow', 'sd15')).values).toEqual(sd15);
   expect((await complete(prompt('explain_workflow'), 'workflow', 'SD15-I')).values).toEqual(['sd15-img2img', 'sd15-inpaint']);
@@ -100,7 +100,7 @@ test('with ComfyUI down, checkpoint completion is empty rather than an error; lo
     const { completion } = await down.client.complete({ ref: prompt('generate_variations'), argument: { name: 'checkpoint', value: '' } });
     expect(completion).toMatchObject({ values: [], hasMore: false });
     const names = await down.client.complete({ ref: prompt('generate_variations'), argument: { name: 'workflow', value: 'sd' } });
-    expect(names.completion.values).toEqual(['sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sdxl-txt2img']);
+    expect(names.completion.values).toEqual(['sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sd15-video', 'sdxl-txt2img']);
   } finally {
     await down.close();
   }

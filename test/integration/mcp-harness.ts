@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { Engine } from '../../src/engine.js';
 import { silentLogger } from '../../src/logger.js';
 import { createServer, type McpDeps } from '../../src/mcp/server.js';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 /**
  * A real SDK client joined in memory to the server, backed by a real engine pointed at the
@@ -48,11 +48,13 @@ export interface HarnessOptions {
    * or options (a database URL, sink tuning), the file then still in the temp folder.
    */
   callLog?: false | Partial<Omit<CallLogOptions, 'logger'>>;
+  /** Host shape and settings of the simulator this harness starts (custom node packs, its ffmpeg). */
+  simulator?: Partial<SimulatorOptions>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const shared = options.shareWith;
-  const sim = shared?.sim ?? (await startSimulator({ port: 0, stepDelayMs: options.stepDelayMs ?? 20 }));
+  const sim = shared?.sim ?? (await startSimulator({ port: 0, stepDelayMs: options.stepDelayMs ?? 20, ...options.simulator }));
   const outputDir = shared?.outputDir ?? mkdtempSync(path.join(tmpdir(), 'comfywire-mcp-'));
   const config = loadConfig(
     {},

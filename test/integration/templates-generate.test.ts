@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { packagedFfmpeg, probeWithFfmpeg } from '../../src/media/ffmpeg.js';
 import { startHarness, textOf, type Harness } from './mcp-harness.js';
 
 /**
@@ -13,7 +14,7 @@ interface GenerateOut { prompt_id: string; status: string; files: Array<{ path: 
 type FileLocator = { filename: string; subfolder: string; type: string };
 type NodeOutputs = Record<string, { images?: FileLocator[]; animated?: boolean[]; audio?: FileLocator[] }>;
 
-const TEMPLATES = ['multi-output', 'sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sdxl-txt2img', 'upscale'];
+const TEMPLATES = ['multi-output', 'sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sd15-video', 'sdxl-txt2img', 'upscale'];
 const OPAQUE = { r: 10, g: 200, b: 30 };
 
 let h: Harness;
@@ -108,6 +109,21 @@ test('sd15-animation: one animated WebP, flagged animated, with one page per fra
   expect(bytes.toString('ascii', 8, 12)).toBe('WEBP');
   const meta = await sharp(bytes, { animated: true }).metadata();
   expect(meta).toMatchObject({ format: 'webp', pages: 6, width: 64, pageHeight: 64, delay: [100, 100, 100, 100, 100, 100], loop: 0 });
+  expect(out.files.map((f) => path.basename(f.path))).toContain(path.basename(file));
+});
+
+// The packaged ffmpeg (an optional dependency) encodes the MP4; an install without it skips, and says so.
+const withFfmpeg = packagedFfmpeg() ? test : test.skip;
+if (!packagedFfmpeg()) process.stderr.write('templates-generate: @ffmpeg-installer/ffmpeg is not installed: sd15-video is skipped\n');
+
+withFfmpeg('sd15-video: one H.264 MP4 under `images`, flagged animated, in video/, of frames / fps seconds', async () => {
+  const { out, outputs } = await generate({ workflow: 'sd15-video', prompt: 'a paper boat', width: 64, height: 64, params: { frames: 6, fps: 12 } });
+  expect(outputs['10']).toEqual({ images: [{ filename: expect.stringMatching(/^sd15-video_\d{5}_\.mp4$/), subfolder: 'video/comfywire', type: 'output' }], animated: [true] });
+  const file = onServer(outputs['10']!.images![0]!);
+  expect(readFileSync(file).toString('latin1', 4, 8)).toBe('ftyp');
+  const facts = await probeWithFfmpeg(packagedFfmpeg()!, file);
+  expect([facts.width, facts.height]).toEqual([64, 64]);
+  expect(Math.abs(facts.durationS! - 0.5)).toBeLessThanOrEqual(1 / 12);
   expect(out.files.map((f) => path.basename(f.path))).toContain(path.basename(file));
 });
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { instanceOptions } from '../../src/cli/commands/simulate-instances.js';
-import { parseApi, parseCheckpointSets, parseInstances, parseMsList, perInstance } from '../../src/cli/commands/simulate-lists.js';
+import { parseApi, parseCheckpointSets, parseCustomNodes, parseInstances, parseMsList, perInstance } from '../../src/cli/commands/simulate-lists.js';
 import { ParameterInvalidError } from '../../src/errors.js';
 
 /** `comfywire simulate --instances N`: per-instance flag lists -> one option set per instance. */
@@ -44,4 +44,16 @@ it('--api takes 0.3.64 or latest; anything else is a usage error that says which
   expect(parseApi('0.3.64')).toBe('0.3.64');
   expect(parseApi('latest')).toBe('latest');
   for (const bad of ['0.3.65', 'LATEST', '', 'newest']) expect(() => parseApi(bad)).toThrow(/takes 0\.3\.64 or latest/);
+});
+
+it('--custom-nodes: packs the simulator has, by ","; each instance gets them, and COMFYWIRE_FFMPEG as the video nodes\' ffmpeg', () => {
+  expect(parseCustomNodes('VideoHelperSuite')).toEqual(['VideoHelperSuite']);
+  expect(parseCustomNodes(' VideoHelperSuite,VideoHelperSuite ')).toEqual(['VideoHelperSuite']);
+  for (const bad of ['', ',', 'AnimateDiff', 'VideoHelperSuite,x']) expect(() => parseCustomNodes(bad)).toThrow(InvalidArgumentError);
+  expect(() => parseCustomNodes('nope')).toThrow(/from: VideoHelperSuite; got "nope"/);
+  const long = (() => { try { parseCustomNodes('x'.repeat(10_000)); } catch (e) { return (e as Error).message; } return ''; })();
+  expect(long.length).toBeLessThan(400);
+  const flags = { host: '127.0.0.1', instances: 2, stepDelay: [5], modelLoad: [0], customNodes: ['VideoHelperSuite'], ffmpeg: 'off' };
+  for (const o of instanceOptions(flags)) expect(o).toMatchObject({ customNodes: ['VideoHelperSuite'], ffmpeg: 'off' });
+  expect(instanceOptions({ ...flags, customNodes: undefined, ffmpeg: undefined })[0]).not.toHaveProperty('customNodes');
 });

@@ -5,7 +5,7 @@ import { validatePrompt } from '../../src/simulator/validation.js';
 import { resolveViewPath } from '../../src/simulator/routes/view.js';
 import { HttpError } from '../../src/simulator/http-util.js';
 
-const files = { files: { inputImageExists: () => false, inputImageHash: () => '', readInputImage: async () => { throw new Error('no'); }, readInputMask: async () => { throw new Error('no'); }, saveImages: async () => [], saveFiles: async () => [], copyToOutput: async () => { throw new Error('no'); } } };
+const files = { files: { inputImageExists: () => false, inputImageHash: () => '', readInputImage: async () => { throw new Error('no'); }, readInputMask: async () => { throw new Error('no'); }, saveImages: async () => [], saveFiles: async () => [], saveFolder: async () => { throw new Error('no'); }, copyToOutput: async () => { throw new Error('no'); } } };
 const deps = { objectInfo: buildObjectInfo({ checkpoints: ['sd15-random.safetensors'], inputImages: [] }), impls: NODE_IMPLS, files };
 const validate = (prompt: unknown): ReturnType<typeof validatePrompt> => validatePrompt(prompt as ApiPrompt, deps);
 

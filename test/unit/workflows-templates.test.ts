@@ -125,7 +125,7 @@ describe('shipped templates', () => {
     const listing = await listTemplates(shipped, { objectInfo });
     expect(listing.problems).toEqual([]);
     expect(listing.templates.map((t) => t.name).sort()).toEqual([
-      'multi-output', 'sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sdxl-txt2img', 'upscale',
+      'multi-output', 'sd15-animation', 'sd15-img2img', 'sd15-inpaint', 'sd15-lora', 'sd15-txt2img', 'sd15-video', 'sdxl-txt2img', 'upscale',
     ]);
     for (const summary of listing.templates) {
       const t = await loadTemplate(shipped, summary.name, { objectInfo });

@@ -13,6 +13,10 @@ export interface InstanceFlags {
   previews?: boolean;
   dataDir?: string;
   api?: '0.3.64' | 'latest';
+  /** --custom-nodes: packs every instance has installed (VideoHelperSuite). */
+  customNodes?: string[];
+  /** COMFYWIRE_FFMPEG as config.ts read it: the ffmpeg the video nodes encode with. */
+  ffmpeg?: string;
 }
 
 /**
@@ -31,6 +35,8 @@ export function instanceOptions(flags: InstanceFlags, logger?: Logger): Instance
     modelLoadMs: loads[i],
     ...(checkpoints ? { checkpoints: checkpoints[i] } : {}),
     ...(flags.api ? { api: flags.api } : {}),
+    ...(flags.customNodes ? { customNodes: flags.customNodes } : {}),
+    ...(flags.ffmpeg ? { ffmpeg: flags.ffmpeg } : {}),
     previewMethod: flags.previews ? 'auto' as const : 'none' as const,
     ...(flags.dataDir ? { dataDir: n === 1 ? flags.dataDir : path.join(flags.dataDir, `host-${i + 1}`) } : {}),
     ...(logger ? { logger } : {}),

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { ParameterInvalidError } from '../../errors.js';
 import { excerpt } from '../../input-policy/excerpt.js';
+import { CUSTOM_NODE_PACKS } from '../../simulator/custom-nodes.js';
 
 /**
  * `comfywire simulate --instances N`'s per-instance flags: one value for every instance, or a
@@ -19,6 +20,17 @@ const DECIMAL = /^\d+(\.\d+)?$/;
 export function parseApi(text: string): '0.3.64' | 'latest' {
   if (text === '0.3.64' || text === 'latest') return text;
   throw new InvalidArgumentError(`takes 0.3.64 or latest, got ${excerpt(text)}.`);
+}
+
+/** `--custom-nodes`: custom node packs every instance has installed, by ","; each one the simulator has (src/simulator/custom-nodes.ts). */
+export function parseCustomNodes(text: string): string[] {
+  const packs = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const known = Object.keys(CUSTOM_NODE_PACKS);
+  const unknown = packs.find((p) => !known.includes(p));
+  if (packs.length === 0 || unknown !== undefined) {
+    throw new InvalidArgumentError(`takes custom node packs separated by commas, from: ${known.join(', ')}; got ${excerpt(unknown ?? text)}.`);
+  }
+  return [...new Set(packs)];
 }
 
 /** `--instances`: a whole number 1..MAX_INSTANCES. */

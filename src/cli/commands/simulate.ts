@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { handleError } from '../handle-error.js';
-import { parseApi, parseCheckpointSets, parseInstances, parseMsList } from './simulate-lists.js';
+import { parseApi, parseCheckpointSets, parseCustomNodes, parseInstances, parseMsList } from './simulate-lists.js';
 import type { InstanceFlags } from './simulate-instances.js';
 
 interface SimulateOptions extends InstanceFlags {
@@ -26,6 +26,7 @@ export function simulateCommand(): Command {
     .option('--checkpoints <sets>', 'checkpoint files each instance has: names by ",", instances by ";" (a.safetensors,b.safetensors;b.safetensors)', parseCheckpointSets)
     .option('--model-load <ms>', 'extra time to load a checkpoint other than the one held; one value or one per instance', parseMsList, [0])
     .option('--api <generation>', "ComfyUI API generation to serve: 0.3.64 (no jobs API) or latest (GET /api/jobs, targeted cancel)", parseApi, '0.3.64')
+    .option('--custom-nodes <packs>', 'custom node packs the instances have installed, by "," (VideoHelperSuite: VHS_VideoCombine); default none, as a bare ComfyUI', parseCustomNodes)
     .option('--previews', 'send latent preview frames like --preview-method auto')
     .option('--data-dir <path>', 'folder for input/, output/, temp/, user/ (several instances: host-1/, host-2/... in it; default: fresh temporary folders, removed when it stops)')
     .action(async (opts: SimulateOptions) => {
@@ -33,8 +34,10 @@ export function simulateCommand(): Command {
         const { createLogger } = await import('../../logger.js');
         const { startSimulators } = await import('../../simulator/fleet.js');
         const { instanceOptions } = await import('./simulate-instances.js');
+        const { loadConfig } = await import('../../config.js');
         const logger = createLogger('info');
-        const instances = instanceOptions(opts, logger);
+        // The video nodes encode with the ffmpeg comfywire decodes with: COMFYWIRE_FFMPEG, PATH, the optional dependency.
+        const instances = instanceOptions({ ...opts, ffmpeg: loadConfig(process.env).ffmpeg }, logger);
         const fleet = await startSimulators(opts.instances, instances, { basePort: opts.port });
         for (const [i, sim] of fleet.simulators.entries()) {
           const which = opts.instances > 1 ? ` ${i + 1}/${opts.instances}` : '';
@@ -57,7 +60,8 @@ export function simulateCommand(): Command {
     });
 }
 
-function describe(o: { stepDelayMs?: number; modelLoadMs?: number; checkpoints?: readonly string[]; api?: string }): string {
+function describe(o: { stepDelayMs?: number; modelLoadMs?: number; checkpoints?: readonly string[]; api?: string; customNodes?: readonly string[] }): string {
   const models = o.checkpoints ? o.checkpoints.join(', ') : 'the default checkpoints';
-  return `step delay ${o.stepDelayMs ?? 0} ms, model load ${o.modelLoadMs ?? 0} ms, ${models}, API ${o.api ?? '0.3.64'}`;
+  const packs = o.customNodes?.length ? `, custom nodes ${o.customNodes.join(', ')}` : '';
+  return `step delay ${o.stepDelayMs ?? 0} ms, model load ${o.modelLoadMs ?? 0} ms, ${models}, API ${o.api ?? '0.3.64'}${packs}`;
 }

@@ -5,9 +5,11 @@ import { SaveAnimatedPNG, SaveAnimatedWEBP } from './animation-nodes.js';
 import { EmptyLatentAudio, SaveAudio, VAEDecodeAudio } from './audio-nodes.js';
 import { LoadImageMask, RepeatLatentBatch, SetLatentNoiseMask, VAEEncodeForInpaint } from './latent-nodes.js';
 import { ImageUpscaleWithModel, LoraLoader, UpscaleModelLoader } from './model-nodes.js';
+import { CreateVideo, SaveVideo, SaveWEBM } from './video-nodes.js';
+import { VHS_VideoCombine } from './vhs-nodes.js';
 import type { NodeImpl } from './types.js';
 
-/** class_type -> implementation; every key has an entry in data/object-info.json. */
+/** class_type -> implementation; every key has an entry in data/object-info.json or, for a custom node, in custom-nodes.ts. */
 export const NODE_IMPLS: Readonly<Record<string, NodeImpl>> = {
   EmptyImage, ImageInvert, ImageScale, SaveImage, PreviewImage, LoadImage,
   HarnessSlowProgress, HarnessFail, HarnessText, HarnessImageInfo, HarnessFiles,
@@ -16,4 +18,6 @@ export const NODE_IMPLS: Readonly<Record<string, NodeImpl>> = {
   LoadImageMask, VAEEncodeForInpaint, SetLatentNoiseMask, RepeatLatentBatch,
   SaveAnimatedWEBP, SaveAnimatedPNG,
   EmptyLatentAudio, VAEDecodeAudio, SaveAudio,
+  CreateVideo, SaveVideo, SaveWEBM,
+  VHS_VideoCombine,
 };

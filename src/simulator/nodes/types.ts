@@ -39,6 +39,14 @@ export interface Audio {
   waveform: Float32Array[][];
 }
 
+/** VIDEO as CreateVideo makes it (VideoFromComponents): frames not yet encoded, their rate, a soundtrack. */
+export interface Video {
+  kind: 'VIDEO';
+  frames: ImageBatch;
+  fps: number;
+  audio?: Audio;
+}
+
 export interface ModelRef {
   kind: 'MODEL' | 'CLIP' | 'VAE';
   name: string;
@@ -91,6 +99,8 @@ export interface NodeContext {
     saveImages(images: ImageBatch, prefix: string, kind: 'output' | 'temp', pngText: Record<string, string>): Promise<SavedFile[]>;
     /** Files named `<prefix>_<counter:05>_.<extension>` in output/, one per buffer, as the savers of ComfyUI do. */
     saveFiles(contents: readonly Uint8Array[], prefix: string, extension: string): Promise<SavedFile[]>;
+    /** folder_paths.get_save_image_path without the naming: the folder (created) a node names its own files in. */
+    saveFolder(prefix: string, kind: 'output' | 'temp'): Promise<{ dir: string; subfolder: string; filename: string }>;
     readInputImage(name: string): Promise<RgbImage>;
     readInputMask(name: string, channel: 'alpha' | 'red' | 'green' | 'blue'): Promise<Mask>;
     copyToOutput(from: string, name: string, subfolder: string): Promise<{ filename: string; subfolder: string; type: string }>;
@@ -98,6 +108,8 @@ export interface NodeContext {
     inputImageHash(name: string): string;
   };
   pngText: Record<string, string>;
+  /** The ffmpeg video nodes encode with (the product's lookup: COMFYWIRE_FFMPEG, PATH, the optional dependency), or undefined. */
+  ffmpeg(): Promise<string | undefined>;
 }
 
 export interface NodeImpl {
