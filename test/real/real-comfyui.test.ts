@@ -531,5 +531,22 @@ suite('comfywire against a real ComfyUI (COMFYWIRE_REAL_COMFYUI_URL)', () => {
     expect(parseFlacHeader(Buffer.from(audio[0]!.data, 'base64'))?.durationS).toBeCloseTo(1.25, 2);
     fig.push(`${secs(since(t0))}`, files.map((f) => `${f.kind} ${f.bytes} B${f.duration_s !== undefined ? ` ${f.duration_s} s` : ''}`).join(', '));
   });
+
+  scenario('9. the sd15-video template (frames -> CreateVideo -> SaveVideo): an H.264 MP4 of frames/fps seconds, its poster at the frame size', 10 * MIN, async (fig) => {
+    const t0 = Date.now();
+    const r = await cw.call('generate_image', { workflow: 'sd15-video', prompt: 'a lighthouse', ...SMALL, width: 64, height: 64, steps: 2, params: { frames: 6, fps: 8 } }, LONG_CALL);
+    expectSuccess(r);
+    const files = (r.structuredContent as { files: Array<{ path: string; kind: string; mime: string; bytes: number; width?: number; height?: number; duration_s?: number }> }).files;
+    expect(files).toHaveLength(1);
+    const [video] = files;
+    expect(video).toMatchObject({ kind: 'video', mime: 'video/mp4', width: 64, height: 64 });
+    expect(video!.duration_s).toBeCloseTo(6 / 8, 1);
+    expect(readFileSync(video!.path).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    const [poster] = images(r);
+    expect(poster).toBeDefined();
+    const meta = await sharp(Buffer.from(poster!.data, 'base64')).metadata();
+    expect([meta.width, meta.height]).toEqual([64, 64]);
+    fig.push(`${secs(since(t0))}`, `mp4 ${video!.bytes} B, ${video!.duration_s} s, ${video!.width}x${video!.height}`);
+  });
 });
 
