@@ -96,26 +96,38 @@ export interface FfmpegRun {
   stderr: string;
 }
 
-/** Runs ffmpeg with a deadline on the global timers (tests move them); never rejects on a non-zero exit. */
-export function runFfmpeg(bin: string, args: string[], timeoutMs = FFMPEG_TIMEOUT_MS): Promise<FfmpegRun> {
+/** ffmpeg ran past its deadline and was killed. */
+export class FfmpegTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`ffmpeg gave no answer within ${timeoutMs / 1000} s`);
+    this.name = 'FfmpegTimeoutError';
+  }
+}
+
+/**
+ * Runs ffmpeg with a deadline on the global timers (tests move them); never rejects on a non-zero
+ * exit. `input` is written to its stdin with back-pressure (raw frames for `-i -`); without it
+ * stdin is closed.
+ */
+export function runFfmpeg(bin: string, args: readonly string[], timeoutMs = FFMPEG_TIMEOUT_MS, input?: readonly Uint8Array[]): Promise<FfmpegRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-hide_banner', '-nostdin', ...args], { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+    const child = spawn(bin, ['-hide_banner', '-nostdin', ...args], { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let err = '';
     let failure: Error | undefined;
     const timer = setTimeout(() => {
-      failure = new Error(`ffmpeg gave no answer within ${timeoutMs / 1000} s`);
+      failure = new FfmpegTimeoutError(timeoutMs);
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
       if (outBytes > MAX_STDOUT_BYTES) {
         failure ??= new Error('ffmpeg wrote more than a poster frame');
         child.kill('SIGKILL');
       } else out.push(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
       if (err.length < MAX_STDERR_BYTES) err += chunk.toString('utf8');
     });
     child.on('error', (e) => {
@@ -127,7 +139,23 @@ export function runFfmpeg(bin: string, args: string[], timeoutMs = FFMPEG_TIMEOU
       if (failure) reject(failure);
       else resolve({ code, stdout: Buffer.concat(out), stderr: err });
     });
+    if (input && child.stdin) void feed(child.stdin, input);
   });
+}
+
+/** Writes the chunks, waiting on 'drain'; stops when ffmpeg closes its end (it exited: its stderr says why). */
+async function feed(stdin: NodeJS.WritableStream & { destroyed: boolean }, chunks: readonly Uint8Array[]): Promise<void> {
+  stdin.on('error', () => undefined);
+  for (const chunk of chunks) {
+    if (stdin.destroyed) return;
+    if (!stdin.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        stdin.once('drain', resolve);
+        stdin.once('close', resolve);
+      });
+    }
+  }
+  stdin.end();
 }
 
 /** The first frame of a video as PNG bytes, or undefined when ffmpeg could not decode one. */

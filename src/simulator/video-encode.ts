@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { FfmpegTimeoutError, runFfmpeg } from '../media/ffmpeg.js';
 import { NodeException, type RgbImage } from './nodes/types.js';
 
 /**
@@ -13,7 +13,6 @@ import { NodeException, type RgbImage } from './nodes/types.js';
 
 /** One encode of a short clip takes well under a second; more means a hung ffmpeg, killed then. */
 export const VIDEO_ENCODE_TIMEOUT_MS = 60_000;
-const MAX_STDERR_CHARS = 4096;
 
 /** What a node asks for: a codec and a container, both in ffmpeg's words. */
 export interface VideoTarget {
@@ -37,9 +36,9 @@ export function requireFfmpeg(bin: string | undefined): string {
 
 /** The names in `ffmpeg -encoders`: lets a node refuse a codec its ffmpeg lacks, clearly. */
 export async function ffmpegEncoders(bin: string, timeoutMs = VIDEO_ENCODE_TIMEOUT_MS): Promise<Set<string>> {
-  const { stdout } = await runWithInput(bin, ['-hide_banner', '-encoders'], [], timeoutMs);
+  const { stdout } = await runFfmpeg(bin, ['-encoders'], timeoutMs);
   const names = new Set<string>();
-  for (const line of stdout.split('\n')) {
+  for (const line of stdout.toString('utf8').split('\n')) {
     const m = /^\s*[VAS][.A-Z]{5}\s+(\S+)/.exec(line);
     if (m?.[1]) names.add(m[1]);
   }
@@ -73,64 +72,20 @@ export async function encodeVideoFrames(
       await writeFile(extraInputs[0]!, audio);
     }
     const args = [
-      '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+      '-loglevel', 'error', '-y',
       '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${first.width}x${first.height}`, '-r', String(fps), '-i', '-',
       ...extraInputs.flatMap((file) => ['-i', file]),
       ...target.codecArgs,
       ...(extraInputs.length > 0 ? ['-c:a', target.container === 'webm' ? 'libopus' : 'aac', '-shortest'] : []),
       '-f', target.container, out,
     ];
-    const run = await runWithInput(bin, args, frames.map((f) => f.data), timeoutMs);
+    const run = await runFfmpeg(bin, args, timeoutMs, frames.map((f) => f.data)).catch((e: unknown) => {
+      // A real node that runs too long fails the prompt; so does this one (not the server).
+      throw e instanceof FfmpegTimeoutError ? new NodeException(`ffmpeg did not finish encoding the video within ${timeoutMs / 1000} s`, 'TimeoutError') : e;
+    });
     if (run.code !== 0) throw new NodeException(`ffmpeg could not encode the video: ${run.stderr.trim().slice(0, 500) || `exit code ${run.code}`}`);
     return await readFile(out);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Spawns ffmpeg, writes `chunks` to its stdin with back-pressure, and waits for it under a deadline. */
-function runWithInput(bin: string, args: readonly string[], chunks: readonly Uint8Array[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    let stdout = '';
-    let stderr = '';
-    let failure: Error | undefined;
-    const timer = setTimeout(() => {
-      failure = new NodeException(`ffmpeg did not finish encoding the video within ${timeoutMs / 1000} s`, 'TimeoutError');
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => {
-      if (stdout.length < 1024 * 1024) stdout += c.toString('utf8');
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      if (stderr.length < MAX_STDERR_CHARS) stderr += c.toString('utf8');
-    });
-    // An ffmpeg that exits early (a bad codec) closes its stdin: EPIPE here, its stderr says why.
-    child.stdin.on('error', () => undefined);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (failure) reject(failure);
-      else resolve({ code, stdout, stderr });
-    });
-    void (async () => {
-      for (const chunk of chunks) {
-        if (child.stdin.destroyed) return;
-        if (!child.stdin.write(chunk)) await new Promise<void>((r) => {
-          child.stdin.once('drain', r);
-          child.stdin.once('close', r);
-        });
-      }
-      child.stdin.end();
-    })();
-  });
 }
