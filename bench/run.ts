@@ -9,7 +9,7 @@ const sections: Array<[string, () => Promise<Figure[]>]> = [
   ['routing', async () => (await import('./routing.js')).benchRouting()],
   ['retention', async () => (await import('./retention.js')).benchRetention()],
   ['latency', async () => (await import('./latency.js')).benchLatency()],
-  ['download', async () => (await import('./download-rss.js')).benchDownloadRss()],
+  ['download', async () => (await import('./download-rss.js')).benchDownloadRssIsolated()],
   ['mcp', async () => (await import('./mcp.js')).benchMcp()],
   ['mcp-image', async () => (await import('./mcp-image.js')).benchMcpImage()],
   ['mcp-image-real', async () => (await import('./mcp-image.js')).benchMcpImageReal()],

@@ -182,6 +182,11 @@ export interface LoadConfigOptions {
 }
 
 /** Values from the real environment win over the .env file, as with every dotenv tool. */
+/** COMFYWIRE_FFMPEG as comfywire uses it: `off`, an absolute path (relative to cwd), or undefined (look it up). */
+export function ffmpegSetting(value: string | undefined, cwd: string = process.cwd()): string | undefined {
+  return value ? (value === 'off' ? 'off' : resolve(cwd, value)) : undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Readonly<Config> {
   const cwd = options.cwd ?? process.cwd();
   const envFile = resolve(cwd, options.envFile ?? '.env');
@@ -238,7 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     ),
     feed: e.COMFYWIRE_FEED === 'on',
     logLevel: e.COMFYWIRE_LOG_LEVEL,
-    ffmpeg: e.COMFYWIRE_FFMPEG ? (e.COMFYWIRE_FFMPEG === 'off' ? 'off' : resolve(cwd, e.COMFYWIRE_FFMPEG)) : undefined,
+    ffmpeg: ffmpegSetting(e.COMFYWIRE_FFMPEG, cwd),
     limits: {
       promptChars: e.COMFYWIRE_MAX_PROMPT_CHARS,
       generateRate: { perMinute: e.COMFYWIRE_GENERATE_RATE_PER_MIN, burst: e.COMFYWIRE_GENERATE_BURST },

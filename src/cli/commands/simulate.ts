@@ -34,10 +34,11 @@ export function simulateCommand(): Command {
         const { createLogger } = await import('../../logger.js');
         const { startSimulators } = await import('../../simulator/fleet.js');
         const { instanceOptions } = await import('./simulate-instances.js');
-        const { loadConfig } = await import('../../config.js');
+        const { ffmpegSetting } = await import('../../config.js');
         const logger = createLogger('info');
         // The video nodes encode with the ffmpeg comfywire decodes with: COMFYWIRE_FFMPEG, PATH, the optional dependency.
-        const instances = instanceOptions({ ...opts, ffmpeg: loadConfig(process.env).ffmpeg }, logger);
+        // Only that setting is read: a simulator does not need (or check) the rest of a client's configuration.
+        const instances = instanceOptions({ ...opts, ffmpeg: ffmpegSetting(process.env['COMFYWIRE_FFMPEG']) }, logger);
         const fleet = await startSimulators(opts.instances, instances, { basePort: opts.port });
         for (const [i, sim] of fleet.simulators.entries()) {
           const which = opts.instances > 1 ? ` ${i + 1}/${opts.instances}` : '';
