@@ -1,10 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ComfyClient } from '../src/comfy/client.js';
 import type { Figure } from './table.js';
 
@@ -81,11 +80,4 @@ export async function benchDownloadRss(megabytes = 500): Promise<Figure[]> {
       note: `${(bytes / 1048576).toFixed(0)} MB in ${seconds.toFixed(1)} s (${(bytes / 1048576 / seconds).toFixed(0)} MB/s); RSS after a 64 MB warm-up download ${(base / 1048576).toFixed(0)} -> peak ${(peak / 1048576).toFixed(0)} MB; ${detail}; server in its own process`,
     },
   ];
-}
-
-/** benchDownloadRss in a fresh Node process (download-rss-main.ts): what ran before does not move its RSS. */
-export async function benchDownloadRssIsolated(): Promise<Figure[]> {
-  const main = fileURLToPath(new URL('./download-rss-main.js', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', main], { maxBuffer: 1024 * 1024, timeout: 10 * 60_000 });
-  return JSON.parse(stdout) as Figure[];
 }
