@@ -28,7 +28,7 @@ const withFfmpeg = packaged ? test : test.skip;
  * poster's colour is known), frames that differ (an empty latent decoded) for a GIF, whose encoder
  * would merge identical frames into one.
  */
-let vhs = { format: 'video/h264-mp4', frames: 10, fps: 8 };
+let vhs: { format: string; frames: number; fps: number; saveOutput?: boolean } = { format: 'video/h264-mp4', frames: 10, fps: 8 };
 const COLOUR = 0x2060c0;
 
 /** Decoded empty latents: frames that differ from one another. */
@@ -58,7 +58,7 @@ async function prepare(_engine: Engine, request: GenerateRequest) {
       ...(vhs.format.startsWith('video/')
         ? { '1': { class_type: 'EmptyImage', inputs: { width: 80, height: 48, batch_size: vhs.frames, color: COLOUR } } }
         : differingFrames(vhs.frames)),
-      '2': { class_type: 'VHS_VideoCombine', inputs: { images: ['1', 0], frame_rate: vhs.fps, loop_count: 0, filename_prefix: 'clips/vhs', format: vhs.format, pingpong: false, save_output: true, crf: 19, pix_fmt: 'yuv420p', save_metadata: true } },
+      '2': { class_type: 'VHS_VideoCombine', inputs: { images: ['1', 0], frame_rate: vhs.fps, loop_count: 0, filename_prefix: 'clips/vhs', format: vhs.format, pingpong: false, save_output: vhs.saveOutput ?? true, crf: 19, pix_fmt: 'yuv420p', save_metadata: true } },
     },
     values: {},
     notes: [],
@@ -142,6 +142,40 @@ test('VHS_VideoCombine image/gif: a GIF under `gifs`, listed as animated with it
   expect(out.files).toHaveLength(1);
   expect(out.files[0]).toMatchObject({ kind: 'animated', mime: 'image/gif', width: 80, height: 48, frames: 4, duration_s: 0.4 });
   expect((r.content as Item[]).filter((c) => c.type === 'image')).toHaveLength(1);
+});
+
+test('VHS_VideoCombine image/webp: an animated WebP under `gifs`, listed as animated with its frames and a contact sheet', async () => {
+  vhs = { format: 'image/webp', frames: 3, fps: 6 };
+  const r = await vhsHost.call('generate_image', { workflow: 'vhs', prompt: 'x' });
+  expect(r.isError ? textOf(r) : '').toBe('');
+  const out = r.structuredContent as { prompt_id: string; files: FileRow[] };
+  const gifs = (await history(vhsHost, out.prompt_id))['2']!.gifs as Locator[];
+  expect(gifs[0]).toMatchObject({ filename: expect.stringMatching(/^vhs_\d{5}\.webp$/), subfolder: 'clips', type: 'output', format: 'image/webp', frame_rate: 6 });
+  expect(out.files).toHaveLength(1);
+  // VHS's delay per frame is round(1000 / 6) = 167 ms: 3 frames last 0.501 s.
+  expect(out.files[0]).toMatchObject({ kind: 'animated', mime: 'image/webp', width: 80, height: 48, frames: 3, duration_s: 0.501 });
+  const sheet = (r.content as Item[]).filter((c) => c.type === 'image');
+  expect(sheet).toHaveLength(1);
+  expect((await sharp(Buffer.from(sheet[0]!.data!, 'base64')).metadata()).width).toBe(3 * 80);
+});
+
+test('VHS_VideoCombine save_output false: the file goes to temp/ and is still downloaded and listed, from type=temp', async () => {
+  vhs = { format: 'image/gif', frames: 2, fps: 4, saveOutput: false };
+  try {
+    const r = await vhsHost.call('generate_image', { workflow: 'vhs', prompt: 'x' });
+    expect(r.isError ? textOf(r) : '').toBe('');
+    const out = r.structuredContent as { prompt_id: string; files: FileRow[] };
+    const gifs = (await history(vhsHost, out.prompt_id))['2']!.gifs as Locator[];
+    expect(gifs[0]).toMatchObject({ subfolder: 'clips', type: 'temp', format: 'image/gif' });
+    const inTemp = path.join(vhsHost.sim.dataDir, 'temp', 'clips', gifs[0]!.filename);
+    expect(existsSync(inTemp)).toBe(true);
+    expect(existsSync(path.join(vhsHost.sim.dataDir, 'output', 'clips', gifs[0]!.filename))).toBe(false);
+    expect(out.files).toHaveLength(1);
+    expect(out.files[0]).toMatchObject({ filename: gifs[0]!.filename, kind: 'animated', mime: 'image/gif', frames: 2, duration_s: 0.5 });
+    expect(readFileSync(out.files[0]!.path).equals(readFileSync(inTemp))).toBe(true);
+  } finally {
+    vhs = { format: 'video/h264-mp4', frames: 10, fps: 8 };
+  }
 });
 
 withFfmpeg.each(['vp9', 'av1'])('SaveWEBM %s: a WebM under `images` flagged animated, listed as video with its duration and poster', async (codec) => {
