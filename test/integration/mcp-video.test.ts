@@ -109,12 +109,18 @@ withFfmpeg('sd15-video: an H.264 MP4 on disk, listed as video with the frames\' 
   expect((r.content as Item[]).some((c) => c.type === 'resource_link' && c.name === file.filename)).toBe(true);
 });
 
-withFfmpeg('VHS_VideoCombine h264-mp4: a video under `gifs` with the fields VHS sends, listed as video with its poster', async () => {
-  vhs = { format: 'video/h264-mp4', frames: 10, fps: 8 };
+/** One VHS_VideoCombine run with the current `vhs` settings: the result, its files and the node's `gifs` entries. */
+async function combine() {
   const r = await vhsHost.call('generate_image', { workflow: 'vhs', prompt: 'x' });
   expect(r.isError ? textOf(r) : '').toBe('');
   const out = r.structuredContent as { prompt_id: string; files: FileRow[] };
   const gifs = (await history(vhsHost, out.prompt_id))['2']!.gifs as Locator[];
+  return { r, out, gifs };
+}
+
+withFfmpeg('VHS_VideoCombine h264-mp4: a video under `gifs` with the fields VHS sends, listed as video with its poster', async () => {
+  vhs = { format: 'video/h264-mp4', frames: 10, fps: 8 };
+  const { r, out, gifs } = await combine();
   expect(gifs).toHaveLength(1);
   const entry = gifs[0]!;
   expect(entry).toEqual({
@@ -134,10 +140,7 @@ withFfmpeg('VHS_VideoCombine h264-mp4: a video under `gifs` with the fields VHS 
 
 test('VHS_VideoCombine image/gif: a GIF under `gifs`, listed as animated with its frames', async () => {
   vhs = { format: 'image/gif', frames: 4, fps: 10 };
-  const r = await vhsHost.call('generate_image', { workflow: 'vhs', prompt: 'x' });
-  expect(r.isError ? textOf(r) : '').toBe('');
-  const out = r.structuredContent as { prompt_id: string; files: FileRow[] };
-  const gifs = (await history(vhsHost, out.prompt_id))['2']!.gifs as Locator[];
+  const { r, out, gifs } = await combine();
   expect(gifs[0]).toMatchObject({ filename: expect.stringMatching(/^vhs_\d{5}\.gif$/), subfolder: 'clips', type: 'output', format: 'image/gif', frame_rate: 10 });
   expect(out.files).toHaveLength(1);
   expect(out.files[0]).toMatchObject({ kind: 'animated', mime: 'image/gif', width: 80, height: 48, frames: 4, duration_s: 0.4 });
@@ -146,10 +149,7 @@ test('VHS_VideoCombine image/gif: a GIF under `gifs`, listed as animated with it
 
 test('VHS_VideoCombine image/webp: an animated WebP under `gifs`, listed as animated with its frames and a contact sheet', async () => {
   vhs = { format: 'image/webp', frames: 3, fps: 6 };
-  const r = await vhsHost.call('generate_image', { workflow: 'vhs', prompt: 'x' });
-  expect(r.isError ? textOf(r) : '').toBe('');
-  const out = r.structuredContent as { prompt_id: string; files: FileRow[] };
-  const gifs = (await history(vhsHost, out.prompt_id))['2']!.gifs as Locator[];
+  const { r, out, gifs } = await combine();
   expect(gifs[0]).toMatchObject({ filename: expect.stringMatching(/^vhs_\d{5}\.webp$/), subfolder: 'clips', type: 'output', format: 'image/webp', frame_rate: 6 });
   expect(out.files).toHaveLength(1);
   // VHS's delay per frame is round(1000 / 6) = 167 ms: 3 frames last 0.501 s.
@@ -162,10 +162,7 @@ test('VHS_VideoCombine image/webp: an animated WebP under `gifs`, listed as anim
 test('VHS_VideoCombine save_output false: the file goes to temp/ and is still downloaded and listed, from type=temp', async () => {
   vhs = { format: 'image/gif', frames: 2, fps: 4, saveOutput: false };
   try {
-    const r = await vhsHost.call('generate_image', { workflow: 'vhs', prompt: 'x' });
-    expect(r.isError ? textOf(r) : '').toBe('');
-    const out = r.structuredContent as { prompt_id: string; files: FileRow[] };
-    const gifs = (await history(vhsHost, out.prompt_id))['2']!.gifs as Locator[];
+    const { out, gifs } = await combine();
     expect(gifs[0]).toMatchObject({ subfolder: 'clips', type: 'temp', format: 'image/gif' });
     const inTemp = path.join(vhsHost.sim.dataDir, 'temp', 'clips', gifs[0]!.filename);
     expect(existsSync(inTemp)).toBe(true);
