@@ -1,7 +1,7 @@
 /**
- * `comfywire doctor` over several ComfyUI hosts: the server checks of each host (reachability,
- * credentials, socket, /object_info, node classes of the templates, checkpoints), each named with
- * its host, and one line that names every host that failed.
+ * `comfywire doctor`'s checks of a ComfyUI host (reachability, credentials, socket, /object_info,
+ * node classes of the templates, checkpoints). With several hosts each line is named with its host,
+ * and one line names every host that failed; one host uses the same checks under plain names.
  */
 import type { Config } from '../config.js';
 import { ComfyClient } from '../comfy/client.js';
@@ -17,6 +17,8 @@ export interface HostReport {
   checks: DoctorCheck[];
   /** Its /object_info when it answered (templates are checked against every host's, merged). */
   objectInfo: ObjectInfo | undefined;
+  /** It answered /system_stats as a ComfyUI: worth asking for its models. */
+  serving: boolean;
 }
 
 /** One host's configuration: the shared settings with its own address and credentials. */
@@ -58,19 +60,19 @@ export async function checkHostServer(
       checks.push(fail('object_info', `GET /object_info failed: ${errorText(error)}`, 'Check the ComfyUI console: a custom node that fails to load can break /object_info.'));
     }
   }
-  return { host, checks: checks.map(name), objectInfo };
+  return { host, checks: checks.map(name), objectInfo, serving };
 }
 
-/** After the templates are scanned: each host's node classes and checkpoints. */
-export async function checkHostModels(report: HostReport, scan: TemplateScan, config: Readonly<Config>, requestTimeoutMs: number): Promise<DoctorCheck[]> {
+/** After the templates are scanned: the host's node classes and checkpoints, named with the host when `named`. */
+export async function checkHostModels(report: HostReport, scan: TemplateScan, config: Readonly<Config>, requestTimeoutMs: number, named: boolean): Promise<DoctorCheck[]> {
   const out: DoctorCheck[] = [];
   if (report.objectInfo) out.push(checkNodeClasses(scan, report.objectInfo));
-  if (report.checks.some((c) => c.name.endsWith('comfyui') && c.status === 'ok')) {
+  if (report.serving) {
     const own = hostConfig(config, report.host);
     const client = new ComfyClient({ baseUrl: own.comfyUrl, auth: own.auth, clientId: own.clientId, requestTimeoutMs, retry: { retries: 0 } });
     out.push(await checkCheckpoints(client));
   }
-  return out.map((c) => ({ ...c, name: `${report.host.name} ${c.name}` }));
+  return named ? out.map((c) => ({ ...c, name: `${report.host.name} ${c.name}` })) : out;
 }
 
 /** One line over every host: ok when all pass, else a fail naming each failing host and its checks. */

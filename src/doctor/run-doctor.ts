@@ -3,15 +3,11 @@
  * its socket, the templates against the server's nodes, models, and the output folder.
  * Checks that cannot mean anything without an earlier one (no config, no server) are left out.
  */
-import { ComfyClient } from '../comfy/client.js';
-import type { ObjectInfo } from '../comfy/types.js';
 import { checkCallLogDatabase, checkCallLogFile } from './call-log-checks.js';
 import { checkConfig, checkNodeVersion, checkOutputWritable } from './local-checks.js';
 import { checkVideoDecoder } from './media-checks.js';
-import { checkAuth, checkCheckpoints, checkReachable, checkWebSocket, fetchStats } from './server-checks.js';
-import { checkDefaultWorkflow, checkNodeClasses, checkTemplates, scanTemplates } from './template-checks.js';
-import { errorText, fail, warn, type DoctorCheck } from './types.js';
-import { exposureWarning } from '../exposure.js';
+import { checkDefaultWorkflow, checkTemplates, scanTemplates } from './template-checks.js';
+import type { DoctorCheck } from './types.js';
 import type { Config } from '../config.js';
 import { mergeObjectInfo } from '../fleet/merge-object-info.js';
 import { checkHostModels, checkHostServer, checkHostsSummary } from './host-checks.js';
@@ -38,45 +34,21 @@ export async function runDoctor(options: DoctorOptions = {}): Promise<DoctorChec
 async function runChecks(check: DoctorCheck, config: ReturnType<typeof checkConfig>['config'], options: DoctorOptions): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [checkNodeVersion(), check];
   if (!config) return checks;
-  if (config.hosts.length > 1) return [...checks, ...(await fleetChecks(config, options))];
-  const exposure = exposureWarning(config.comfyUrl);
-  if (exposure) {
-    checks.push(
-      warn('exposure', exposure, config.comfyUrl.startsWith('https:')
-        ? 'Nothing to fix if you trust that server; run ComfyUI on this machine to keep prompts local.'
-        : 'Use https:// (a reverse proxy with TLS in front of ComfyUI) or an SSH tunnel to 127.0.0.1.'),
-    );
-  }
+  const server = config.hosts.length > 1 ? await fleetChecks(config, options) : await singleHostChecks(config, options);
+  return [...checks, ...server, ...(await localChecks(config))];
+}
 
-  const client = new ComfyClient({
-    baseUrl: config.comfyUrl, auth: config.auth, clientId: config.clientId,
-    requestTimeoutMs: Math.min(config.requestTimeoutMs, DOCTOR_REQUEST_TIMEOUT_MS), retry: { retries: 0 },
-  });
-  const stats = await fetchStats(client);
-  checks.push(checkReachable(config.comfyUrl, stats));
-  const serving = stats.kind === 'ok';
-  if (stats.kind !== 'failed') checks.push(checkAuth(config, stats));
-
-  let objectInfo: ObjectInfo | undefined;
-  if (serving) {
-    checks.push(await checkWebSocket(config, options.websocketTimeoutMs));
-    try {
-      objectInfo = await client.getObjectInfo();
-    } catch (error) {
-      checks.push(fail('object_info', `GET /object_info failed: ${errorText(error)}`, 'Check the ComfyUI console: a custom node that fails to load can break /object_info.'));
-    }
-  }
-  const scan = await scanTemplates(config.workflowsDir, objectInfo);
-  checks.push(checkTemplates(config.workflowsDir, scan));
-  checks.push(checkDefaultWorkflow(config, scan));
-  if (objectInfo) checks.push(checkNodeClasses(scan, objectInfo));
-  if (serving) checks.push(await checkCheckpoints(client));
-  checks.push(await checkOutputWritable(config.outputDir));
-  checks.push(await checkVideoDecoder(config.ffmpeg));
-  checks.push(await checkCallLogFile(config));
-  const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);
-  if (database) checks.push(database);
-  return checks;
+/** One host: its server checks under their plain names, then the templates against its nodes and models. */
+async function singleHostChecks(config: Readonly<Config>, options: DoctorOptions): Promise<DoctorCheck[]> {
+  const requestTimeoutMs = Math.min(config.requestTimeoutMs, DOCTOR_REQUEST_TIMEOUT_MS);
+  const report = await checkHostServer(config, config.hosts[0]!, { requestTimeoutMs, websocketTimeoutMs: options.websocketTimeoutMs, named: false });
+  const scan = await scanTemplates(config.workflowsDir, report.objectInfo);
+  return [
+    ...report.checks,
+    checkTemplates(config.workflowsDir, scan),
+    checkDefaultWorkflow(config, scan),
+    ...(await checkHostModels(report, scan, config, requestTimeoutMs, false)),
+  ];
 }
 
 /** Several hosts: each host's server checks named with it, the templates against all of them, a summary. */
@@ -88,17 +60,20 @@ async function fleetChecks(config: Readonly<Config>, options: DoctorOptions): Pr
   );
   const infos = reports.flatMap((r) => (r.objectInfo ? [r.objectInfo] : []));
   const scan = await scanTemplates(config.workflowsDir, infos.length ? mergeObjectInfo(infos) : undefined);
-  const perHost = await Promise.all(reports.map(async (r) => [...r.checks, ...(await checkHostModels(r, scan, config, requestTimeoutMs))]));
-  const checks = perHost.flat();
-  checks.push(checkTemplates(config.workflowsDir, scan));
-  checks.push(checkDefaultWorkflow(config, scan));
-  checks.push(checkHostsSummary(reports.map((r, i) => ({ host: r.host, checks: perHost[i]! }))));
-  checks.push(await checkOutputWritable(config.outputDir));
-  checks.push(await checkVideoDecoder(config.ffmpeg));
-  checks.push(await checkCallLogFile(config));
+  const perHost = await Promise.all(reports.map(async (r) => [...r.checks, ...(await checkHostModels(r, scan, config, requestTimeoutMs, true))]));
+  return [
+    ...perHost.flat(),
+    checkTemplates(config.workflowsDir, scan),
+    checkDefaultWorkflow(config, scan),
+    checkHostsSummary(reports.map((r, i) => ({ host: r.host, checks: perHost[i]! }))),
+  ];
+}
+
+/** What needs no ComfyUI: the output folder, the video decoder, the call log. */
+async function localChecks(config: Readonly<Config>): Promise<DoctorCheck[]> {
+  const checks = [await checkOutputWritable(config.outputDir), await checkVideoDecoder(config.ffmpeg), await checkCallLogFile(config)];
   const database = await checkCallLogDatabase(config, DOCTOR_REQUEST_TIMEOUT_MS);
-  if (database) checks.push(database);
-  return checks;
+  return database ? [...checks, database] : checks;
 }
 
 export function doctorPassed(checks: readonly DoctorCheck[]): boolean {
