@@ -64,6 +64,18 @@ async function ffmpegFacts(bin: string, path: string, bytes: number, mtimeMs: nu
   return facts;
 }
 
+const AUDIO_HEADERS: Readonly<Record<string, { bytes: number; duration: (head: Buffer, fileBytes: number) => number | undefined }>> = {
+  'audio/wav': { bytes: WAV_HEADER_BYTES, duration: (head, fileBytes) => parseWavHeader(head, fileBytes)?.durationS },
+  'audio/flac': { bytes: FLAC_HEADER_BYTES, duration: (head) => parseFlacHeader(head)?.durationS },
+};
+
+async function readHead(path: string, length: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  const head = Buffer.alloc(length);
+  await fh.read(head, 0, length, 0).finally(() => fh.close());
+  return head;
+}
+
 async function probeFile(
   path: string,
   bytes: number,
@@ -96,21 +108,10 @@ async function probeFile(
     } else if (out.frames === undefined && !animatedFlag) out.kind = 'image';
     return out;
   }
-  if (base.kind === 'audio' && base.mime === 'audio/wav') {
-    const fh = await open(path, 'r');
-    const head = Buffer.alloc(Math.min(WAV_HEADER_BYTES, bytes));
-    await fh.read(head, 0, head.length, 0).finally(() => fh.close());
-    const wav = parseWavHeader(head, bytes);
-    if (wav) {
-      out.duration_s = round3(wav.durationS);
-      return out;
-    }
-  }
-  if (base.kind === 'audio' && base.mime === 'audio/flac') {
-    const fh = await open(path, 'r');
-    const head = Buffer.alloc(Math.min(FLAC_HEADER_BYTES, bytes));
-    await fh.read(head, 0, head.length, 0).finally(() => fh.close());
-    const durationS = parseFlacHeader(head)?.durationS;
+  // WAV and FLAC say their duration in their first bytes: no decoder needed.
+  const header = base.kind === 'audio' ? AUDIO_HEADERS[base.mime] : undefined;
+  if (header) {
+    const durationS = header.duration(await readHead(path, Math.min(header.bytes, bytes)), bytes);
     if (durationS !== undefined) {
       out.duration_s = round3(durationS);
       return out;
