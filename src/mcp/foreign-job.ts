@@ -92,11 +92,7 @@ export interface ForeignFind {
  * be asked at all, the first one's error is the answer, as with one host.
  */
 export async function foreignJobOnHosts(engine: ComfyEngine, promptId: string, outputDir?: string): Promise<ForeignFind | undefined> {
-  const hosts = engine.hostList();
-  if (hosts.length === 1) {
-    const found = await foreignJob(engine.comfy, promptId, outputDir);
-    return found && { ...found, host: hosts[0]! };
-  }
+  // One host: askEveryHost asks it directly, and its error is the answer.
   const answers = await askEveryHost(engine, (comfy) => foreignJob(comfy, promptId, outputDir));
   for (const a of answers) if (a.ok && a.value) return { ...a.value, host: a.host };
   if (answers.every((a) => !a.ok)) {
