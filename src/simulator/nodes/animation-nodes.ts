@@ -1,3 +1,4 @@
+import type { Sharp as SharpInstance } from 'sharp';
 import { loadSharp } from '../../lazy-sharp.js';
 import { encodeApng } from '../apng.js';
 import type { ImageBatch, NodeImpl, RgbImage } from './types.js';
@@ -31,13 +32,16 @@ export const SaveAnimatedPNG: NodeImpl = {
 };
 
 /** libvips writes an animation from one tall image whose page height is a frame's height. */
-export async function animatedWebp(frames: readonly RgbImage[], fps: number, lossless: boolean, quality: number, effort: number): Promise<Buffer> {
+export async function frameStrip(frames: readonly RgbImage[]): Promise<SharpInstance> {
   const first = frames[0];
-  if (!first) throw new Error('SaveAnimatedWEBP: no images to save');
+  if (!first) throw new Error('no images to animate');
   const stacked = Buffer.concat(frames.map((f) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length)));
   const sharp = await loadSharp();
+  return sharp(stacked, { raw: { width: first.width, height: first.height * frames.length, channels: 3, pageHeight: first.height } });
+}
+
+export async function animatedWebp(frames: readonly RgbImage[], fps: number, lossless: boolean, quality: number, effort: number): Promise<Buffer> {
+  if (!frames[0]) throw new Error('SaveAnimatedWEBP: no images to save');
   const delay = Math.round(1000 / fps);
-  return sharp(stacked, { raw: { width: first.width, height: first.height * frames.length, channels: 3, pageHeight: first.height } })
-    .webp({ loop: 0, delay: frames.map(() => delay), lossless, quality: Math.max(1, quality), effort })
-    .toBuffer();
+  return (await frameStrip(frames)).webp({ loop: 0, delay: frames.map(() => delay), lossless, quality: Math.max(1, quality), effort }).toBuffer();
 }

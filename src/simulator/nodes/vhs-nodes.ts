@@ -1,8 +1,8 @@
 import { readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadSharp } from '../../lazy-sharp.js';
 import { encodePng } from '../png.js';
+import { frameStrip } from './animation-nodes.js';
 import { encodeVideoFrames, requireFfmpeg, type VideoTarget } from '../video-encode.js';
 import { NodeException, type ImageBatch, type NodeImpl } from './types.js';
 
@@ -73,10 +73,7 @@ function nextVhsCounter(dir: string, filename: string): number {
 
 /** What VHS asks Pillow for: every frame 1000/fps ms, looping loop_count times (0: forever). */
 async function pillowAnimation(frames: ImageBatch, fps: number, loop: number, format: 'gif' | 'webp'): Promise<Buffer> {
-  const first = frames[0]!;
-  const sharp = await loadSharp();
-  const stacked = Buffer.concat(frames.map((f) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.length)));
   const delay = frames.map(() => Math.round(1000 / fps));
-  const strip = sharp(stacked, { raw: { width: first.width, height: first.height * frames.length, channels: 3, pageHeight: first.height } });
+  const strip = await frameStrip(frames);
   return format === 'gif' ? strip.gif({ loop, delay }).toBuffer() : strip.webp({ loop, delay, quality: 80 }).toBuffer();
 }
